@@ -1,0 +1,265 @@
+/**
+ * pcapng: https://www.ietf.org/archive/id/draft-ietf-opsawg-pcapng-02.html
+ * A file is one or more sections; each starts with a Section Header Block (SHB) whose
+ * byte-order magic fixes the endianness of that section. Interface Description Blocks
+ * (IDB) give each interface its link type, snaplen and timestamp resolution; packets
+ * come in Enhanced (EPB), Simple (SPB) or obsolete Packet Blocks (PB). Every other block
+ * (name resolution, statistics, decryption secrets, custom, unknown) is skipped by its length.
+ */
+import { u16, u32, hex32 } from './bytes.js';
+import { CaptureError } from './errors.js';
+import { MAX_BLOCK_LENGTH, MAX_PACKET_LENGTH } from './limits.js';
+import type { CaptureRecord } from './record.js';
+import type { ReadContext } from './context.js';
+
+export const BLOCK_SHB = 0x0a0d0d0a;
+const BLOCK_IDB = 0x00000001;
+const BLOCK_PB = 0x00000002;
+const BLOCK_SPB = 0x00000003;
+const BLOCK_EPB = 0x00000006;
+const BYTE_ORDER_MAGIC = 0x1a2b3c4d;
+
+const OPT_ENDOFOPT = 0;
+const OPT_IF_TSRESOL = 9;
+const OPT_IF_TSOFFSET = 14;
+
+export interface PcapngInterface {
+  linkType: number;
+  snaplen: number;
+  /** Timestamp units per second is 10^decimalDigits, or 2^binaryShift when binaryShift >= 0. */
+  decimalDigits: number;
+  binaryShift: number;
+  /** if_tsoffset: seconds to add to every timestamp. */
+  tsOffset: number;
+}
+
+export interface PcapngInfo {
+  sections: number;
+  interfaces: number;
+  /** Byte order of the first section. */
+  littleEndian: boolean;
+  /** Link types seen in interface descriptions, in order of first appearance. */
+  linkTypes: number[];
+}
+
+export function isPcapngMagic(buf: Buffer, off: number): boolean {
+  return u32(buf, off, false) === BLOCK_SHB;
+}
+
+function parseInterface(buf: Buffer, start: number, blockLen: number, le: boolean): PcapngInterface {
+  const iface: PcapngInterface = {
+    linkType: u16(buf, start + 8, le),
+    snaplen: u32(buf, start + 12, le),
+    decimalDigits: 6,
+    binaryShift: -1,
+    tsOffset: 0,
+  };
+  let o = start + 16;
+  const end = start + blockLen - 4;
+  while (o + 4 <= end) {
+    const code = u16(buf, o, le);
+    const len = u16(buf, o + 2, le);
+    if (code === OPT_ENDOFOPT) break;
+    const value = o + 4;
+    if (value + len > end) break; // a damaged option list ends the options, not the file
+    if (code === OPT_IF_TSRESOL && len >= 1) {
+      const v = buf[value];
+      if (v & 0x80) {
+        iface.binaryShift = v & 0x7f;
+      } else {
+        iface.decimalDigits = v;
+      }
+    } else if (code === OPT_IF_TSOFFSET && len >= 8) {
+      const hi = u32(buf, value + (le ? 4 : 0), le);
+      const lo = u32(buf, value + (le ? 0 : 4), le);
+      // Signed 64-bit seconds; offsets beyond 2^53 are not meaningful timestamps anyway.
+      iface.tsOffset = (hi | 0) * 4294967296 + lo;
+    }
+    o = value + ((len + 3) & ~3);
+  }
+  return iface;
+}
+
+/**
+ * Splits a 64-bit count of timestamp units (hi:lo) into seconds and nanoseconds without
+ * losing precision: nanosecond timestamps of today exceed 2^53, so the division is done in
+ * 16-bit limbs, where every intermediate value stays an exact double.
+ */
+export function setTimestamp(rec: CaptureRecord, hi: number, lo: number, iface: PcapngInterface): void {
+  let sec: number;
+  let nsec: number;
+  if (iface.binaryShift >= 0) {
+    const shift = iface.binaryShift;
+    if (shift <= 31) {
+      const unitsPerSec = 2 ** shift;
+      sec = hi * 2 ** (32 - shift) + Math.floor(lo / unitsPerSec);
+      nsec = Math.floor(((lo % unitsPerSec) * 1e9) / unitsPerSec);
+    } else {
+      const units = hi * 4294967296 + lo;
+      sec = Math.floor(units / 2 ** shift);
+      nsec = Math.floor(((units - sec * 2 ** shift) * 1e9) / 2 ** shift);
+    }
+  } else if (iface.decimalDigits <= 9) {
+    const div = 10 ** iface.decimalDigits;
+    const hiQ = Math.floor(hi / div);
+    let r = hi - hiQ * div;
+    r = r * 65536 + (lo >>> 16);
+    const q1 = Math.floor(r / div);
+    r -= q1 * div;
+    r = r * 65536 + (lo & 0xffff);
+    const q2 = Math.floor(r / div);
+    r -= q2 * div;
+    sec = hiQ * 4294967296 + q1 * 65536 + q2;
+    nsec = r * (1e9 / div);
+  } else {
+    // Resolutions finer than a nanosecond: precision beyond the nanosecond is dropped.
+    const div = 10 ** iface.decimalDigits;
+    const units = hi * 4294967296 + lo;
+    sec = Math.floor(units / div);
+    nsec = Math.floor(((units / div) % 1) * 1e9);
+  }
+  rec.tsSec = sec + iface.tsOffset;
+  rec.tsNsec = nsec;
+}
+
+/**
+ * Reads blocks from the current position (which must be an SHB) to the end of the input,
+ * emitting every packet. Returns what it learned about sections and interfaces.
+ */
+export async function readPcapngBlocks(ctx: ReadContext, rec: CaptureRecord): Promise<PcapngInfo> {
+  const { win, name } = ctx;
+  const info: PcapngInfo = { sections: 0, interfaces: 0, littleEndian: true, linkTypes: [] };
+  let le = true;
+  let interfaces: PcapngInterface[] = [];
+  let lastSec = 0;
+  let lastNsec = 0;
+  for (;;) {
+    if (win.end - win.pos < 12 && !(await win.ensure(12))) {
+      if (win.available > 0)
+        throw new CaptureError(
+          name,
+          win.offset,
+          `truncated block header: ${win.available} bytes before the end of the file`,
+        );
+      return info;
+    }
+    let buf = win.buf;
+    let p = win.pos;
+    const blockOffset = win.offset;
+    const type = u32(buf, p, le);
+    if (type === BLOCK_SHB || u32(buf, p, !le) === BLOCK_SHB) {
+      const bom = u32(buf, p + 8, true);
+      if (bom === BYTE_ORDER_MAGIC) le = true;
+      else if (u32(buf, p + 8, false) === BYTE_ORDER_MAGIC) le = false;
+      else throw new CaptureError(name, blockOffset + 8, `section header has a bad byte-order magic ${hex32(bom)}`);
+      if (info.sections === 0) info.littleEndian = le;
+      info.sections++;
+      interfaces = [];
+    } else if (info.sections === 0) {
+      throw new CaptureError(name, blockOffset, 'pcapng file does not start with a section header block');
+    }
+    const blockLen = u32(buf, p + 4, le);
+    if (blockLen < 12 || blockLen % 4 !== 0 || blockLen > MAX_BLOCK_LENGTH)
+      throw new CaptureError(
+        name,
+        blockOffset,
+        `block of type ${hex32(type)} has an impossible length ${blockLen}` +
+          (blockLen > MAX_BLOCK_LENGTH ? ` (limit ${MAX_BLOCK_LENGTH})` : ' (must be a multiple of 4, at least 12)'),
+      );
+    if (win.end - win.pos < blockLen && !(await win.ensure(blockLen)))
+      throw new CaptureError(
+        name,
+        blockOffset,
+        `truncated block: length ${blockLen}, only ${win.available} bytes before the end of the file`,
+      );
+    buf = win.buf;
+    p = win.pos;
+    const trailer = u32(buf, p + blockLen - 4, le);
+    if (trailer !== blockLen)
+      throw new CaptureError(
+        name,
+        blockOffset,
+        `block length ${blockLen} does not match its trailing length ${trailer}`,
+      );
+    const blockType = u32(buf, p, le);
+    if (blockType === BLOCK_EPB || blockType === BLOCK_PB) {
+      const epb = blockType === BLOCK_EPB;
+      if (blockLen < 32) throw new CaptureError(name, blockOffset, `packet block too short (${blockLen} bytes)`);
+      const ifId = epb ? u32(buf, p + 8, le) : u16(buf, p + 8, le);
+      const iface = interfaces[ifId];
+      if (iface === undefined)
+        throw new CaptureError(
+          name,
+          blockOffset,
+          `packet refers to interface ${ifId}, but the section describes ${interfaces.length}`,
+        );
+      const caplen = u32(buf, p + 20, le);
+      const origLen = u32(buf, p + 24, le);
+      if (caplen > MAX_PACKET_LENGTH)
+        throw new CaptureError(
+          name,
+          blockOffset,
+          `packet block claims a ${caplen}-byte packet, bigger than the maximum of ${MAX_PACKET_LENGTH}`,
+        );
+      if (28 + caplen + 4 > blockLen)
+        throw new CaptureError(
+          name,
+          blockOffset,
+          `packet length ${caplen} does not fit in its ${blockLen}-byte block`,
+        );
+      if (iface.snaplen !== 0 && caplen > iface.snaplen)
+        ctx.warn(blockOffset, `packet length ${caplen} exceeds interface ${ifId}'s snaplen ${iface.snaplen}`);
+      setTimestamp(rec, u32(buf, p + 12, le), u32(buf, p + 16, le), iface);
+      lastSec = rec.tsSec;
+      lastNsec = rec.tsNsec;
+      rec.buf = buf;
+      rec.offset = p + 28;
+      rec.caplen = caplen;
+      rec.origLen = origLen;
+      rec.linkType = iface.linkType;
+      rec.interfaceId = ifId;
+      rec.fileOffset = blockOffset;
+      win.pos = p + blockLen;
+      ctx.emit(rec);
+      continue;
+    }
+    if (blockType === BLOCK_SPB) {
+      const iface = interfaces[0];
+      if (iface === undefined)
+        throw new CaptureError(name, blockOffset, 'simple packet block, but the section describes no interface');
+      if (blockLen < 16) throw new CaptureError(name, blockOffset, `simple packet block too short (${blockLen} bytes)`);
+      const origLen = u32(buf, p + 8, le);
+      let caplen = Math.min(origLen, blockLen - 16);
+      if (iface.snaplen !== 0 && caplen > iface.snaplen) caplen = iface.snaplen;
+      if (caplen > MAX_PACKET_LENGTH)
+        throw new CaptureError(
+          name,
+          blockOffset,
+          `simple packet block claims a ${caplen}-byte packet, bigger than the maximum of ${MAX_PACKET_LENGTH}`,
+        );
+      // An SPB has no timestamp; we give it the previous packet's so that flow durations stay sane.
+      rec.tsSec = lastSec;
+      rec.tsNsec = lastNsec;
+      rec.buf = buf;
+      rec.offset = p + 12;
+      rec.caplen = caplen;
+      rec.origLen = origLen;
+      rec.linkType = iface.linkType;
+      rec.interfaceId = 0;
+      rec.fileOffset = blockOffset;
+      win.pos = p + blockLen;
+      ctx.emit(rec);
+      continue;
+    }
+    if (blockType === BLOCK_IDB) {
+      if (blockLen < 20) throw new CaptureError(name, blockOffset, `interface block too short (${blockLen} bytes)`);
+      const iface = parseInterface(buf, p, blockLen, le);
+      interfaces.push(iface);
+      info.interfaces++;
+      if (!info.linkTypes.includes(iface.linkType)) info.linkTypes.push(iface.linkType);
+    } else if (blockType === BLOCK_SHB) {
+      if (blockLen < 28) throw new CaptureError(name, blockOffset, `section header block too short (${blockLen} bytes)`);
+    }
+    win.pos = p + blockLen;
+  }
+}

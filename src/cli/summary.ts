@@ -1,0 +1,55 @@
+/** The run summary printed to stderr: one line for the totals, one per capture, one per problem. */
+import type { CaptureSummary } from '../capture/reader.js';
+import { LINK_NAMES } from '../decode/link.js';
+import type { FlowTableStats } from '../flow/table.js';
+
+function n(x: number): string {
+  return x.toLocaleString('en-US');
+}
+
+export function describeCapture(c: CaptureSummary): string {
+  const parts: string[] = [];
+  if (c.format === 'unknown') parts.push('unreadable');
+  else {
+    parts.push(c.gzip ? `gzip ${c.format}` : c.format);
+    if (c.format === 'pcap') parts.push(`${c.littleEndian ? 'little' : 'big'}-endian, ${c.timestampResolution} timestamps`);
+    else parts.push(`${c.sections} section${c.sections === 1 ? '' : 's'}, ${c.interfaces} interface${c.interfaces === 1 ? '' : 's'}`);
+    if (c.linkTypes.length > 0) parts.push(c.linkTypes.map((t) => LINK_NAMES[t] ?? `linktype ${t}`).join('+'));
+  }
+  parts.push(`${n(c.packets)} packets`);
+  return `${c.name}: ${parts.join(', ')}`;
+}
+
+export function summaryLines(captures: CaptureSummary[], stats: FlowTableStats): string[] {
+  const lines: string[] = [];
+  const warnings = captures.reduce((s, c) => s + c.warningCount, 0);
+  const errors = captures.filter((c) => c.error !== undefined).length;
+  const ended: string[] = [];
+  if (stats.timedOut) ended.push(`${n(stats.timedOut)} timed out`);
+  if (stats.closed) ended.push(`${n(stats.closed)} closed`);
+  if (stats.reused) ended.push(`${n(stats.reused)} ended by port reuse`);
+  ended.push(`${n(stats.evicted)} evicted by the ${n(stats.peakLiveFlows)}-flow peak`);
+  lines.push(
+    `lync-port-audit: ${n(stats.packets)} packets, ${n(stats.flows)} flows (${ended.join(', ')}), ` +
+      `${n(warnings)} warning${warnings === 1 ? '' : 's'}, ${n(errors)} error${errors === 1 ? '' : 's'}`,
+  );
+  for (const c of captures) lines.push(`  ${describeCapture(c)}`);
+  const skipped: string[] = [];
+  if (stats.notIp) skipped.push(`${n(stats.notIp)} not IP`);
+  if (stats.truncated) skipped.push(`${n(stats.truncated)} cut before their headers`);
+  if (stats.malformed) skipped.push(`${n(stats.malformed)} malformed`);
+  if (stats.unknownLink)
+    skipped.push(
+      `${n(stats.unknownLink)} of unknown link type ` +
+        [...stats.unknownLinkTypes.keys()].map((t) => String(t)).join(', '),
+    );
+  if (stats.fragmentsUnattributed) skipped.push(`${n(stats.fragmentsUnattributed)} IP fragments without their first fragment`);
+  if (skipped.length > 0) lines.push(`  packets not in any flow: ${skipped.join(', ')}`);
+  for (const c of captures) {
+    for (const w of c.warnings) lines.push(`warning: ${c.name}: byte ${w.offset}: ${w.problem}`);
+    if (c.warningCount > c.warnings.length)
+      lines.push(`warning: ${c.name}: ${n(c.warningCount - c.warnings.length)} more warnings like these`);
+    if (c.error) lines.push(`error: ${c.error.message}${c.packets > 0 ? ` (the ${n(c.packets)} packets before it were read)` : ''}`);
+  }
+  return lines;
+}

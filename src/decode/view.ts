@@ -1,0 +1,174 @@
+/**
+ * The decoded view of one packet: numbers and offsets into the record's buffer, never copies.
+ * Like gopacket's DecodingLayerParser, one PacketView is allocated up front and overwritten
+ * for every packet, so decoding allocates nothing. Addresses are kept as four 32-bit words
+ * (IPv4 uses word 3 only, words 0-2 are zero) so that IPv4 and IPv6 share one code path.
+ */
+
+/** How far decoding got. */
+export const enum DecodeStatus {
+  /** IP decoded; transport fields are valid when `proto` is one we decode and not a non-first fragment. */
+  Ok = 0,
+  /** A link-layer frame that does not carry IP (ARP, LLDP, STP, ...). */
+  NotIp = 1,
+  /** A link type we do not decode. */
+  UnknownLink = 2,
+  /** The capture cut the packet before the headers we need (snaplen or damaged record). */
+  Truncated = 3,
+  /** Headers that contradict themselves (IPv4 IHL < 5, TCP data offset < 5, ...). */
+  Malformed = 4,
+}
+
+export const enum Fragment {
+  None = 0,
+  /** First fragment: the transport header (and ports) are here. */
+  First = 1,
+  /** Later fragment: no transport header; only the IP fragment id links it to its flow. */
+  Later = 2,
+}
+
+export const IPPROTO_ICMP = 1;
+export const IPPROTO_TCP = 6;
+export const IPPROTO_UDP = 17;
+export const IPPROTO_ICMPV6 = 58;
+
+export const TCP_FIN = 0x01;
+export const TCP_SYN = 0x02;
+export const TCP_RST = 0x04;
+export const TCP_PSH = 0x08;
+export const TCP_ACK = 0x10;
+export const TCP_URG = 0x20;
+
+export interface PacketView {
+  status: DecodeStatus;
+  /** Why decoding stopped, for Truncated/Malformed (a constant string, not built per packet). */
+  problem: string;
+  linkType: number;
+  /** Number of 802.1Q/802.1ad tags skipped. */
+  vlanTags: number;
+  /** Outer VLAN id, or -1. */
+  vlanId: number;
+  /** EtherType (or equivalent) of the link payload; 0 when the link type has none. */
+  etherType: number;
+
+  ipVersion: number;
+  ipOffset: number;
+  /** Bytes of IP header including IPv6 extension headers before the transport header. */
+  ipHeaderLength: number;
+  /** IP total length on the wire (IPv4 total length, IPv6 40 + payload length). */
+  ipTotalLength: number;
+  ttl: number;
+  src0: number;
+  src1: number;
+  src2: number;
+  src3: number;
+  dst0: number;
+  dst1: number;
+  dst2: number;
+  dst3: number;
+  /** Transport protocol number (after IPv6 extension headers). */
+  proto: number;
+  fragment: Fragment;
+  fragmentId: number;
+  fragmentOffset: number;
+  moreFragments: boolean;
+
+  /** True when srcPort/dstPort are valid (TCP, UDP, SCTP first fragment; ICMP uses type/code instead). */
+  hasPorts: boolean;
+  l4Offset: number;
+  srcPort: number;
+  dstPort: number;
+  tcpFlags: number;
+  tcpSeq: number;
+  tcpAck: number;
+  tcpWindow: number;
+  tcpHeaderLength: number;
+
+  /** Application payload: offset in the buffer, length on the wire, and bytes actually captured. */
+  payloadOffset: number;
+  payloadLength: number;
+  payloadCaptured: number;
+
+  icmpType: number;
+  icmpCode: number;
+  /** For ICMP errors: the quoted original packet's header, so that the error can find its flow. */
+  quoteValid: boolean;
+  quoteIpVersion: number;
+  quoteProto: number;
+  quoteSrc0: number;
+  quoteSrc1: number;
+  quoteSrc2: number;
+  quoteSrc3: number;
+  quoteDst0: number;
+  quoteDst1: number;
+  quoteDst2: number;
+  quoteDst3: number;
+  quoteHasPorts: boolean;
+  quoteSrcPort: number;
+  quoteDstPort: number;
+}
+
+export function createPacketView(): PacketView {
+  return {
+    status: DecodeStatus.Ok,
+    problem: '',
+    linkType: 0,
+    vlanTags: 0,
+    vlanId: -1,
+    etherType: 0,
+    ipVersion: 0,
+    ipOffset: 0,
+    ipHeaderLength: 0,
+    ipTotalLength: 0,
+    ttl: 0,
+    src0: 0,
+    src1: 0,
+    src2: 0,
+    src3: 0,
+    dst0: 0,
+    dst1: 0,
+    dst2: 0,
+    dst3: 0,
+    proto: 0,
+    fragment: Fragment.None,
+    fragmentId: 0,
+    fragmentOffset: 0,
+    moreFragments: false,
+    hasPorts: false,
+    l4Offset: 0,
+    srcPort: 0,
+    dstPort: 0,
+    tcpFlags: 0,
+    tcpSeq: 0,
+    tcpAck: 0,
+    tcpWindow: 0,
+    tcpHeaderLength: 0,
+    payloadOffset: 0,
+    payloadLength: 0,
+    payloadCaptured: 0,
+    icmpType: 0,
+    icmpCode: 0,
+    quoteValid: false,
+    quoteIpVersion: 0,
+    quoteProto: 0,
+    quoteSrc0: 0,
+    quoteSrc1: 0,
+    quoteSrc2: 0,
+    quoteSrc3: 0,
+    quoteDst0: 0,
+    quoteDst1: 0,
+    quoteDst2: 0,
+    quoteDst3: 0,
+    quoteHasPorts: false,
+    quoteSrcPort: 0,
+    quoteDstPort: 0,
+  };
+}
+
+export function be16(buf: Buffer, off: number): number {
+  return (buf[off] << 8) | buf[off + 1];
+}
+
+export function be32(buf: Buffer, off: number): number {
+  return buf[off] * 0x1000000 + ((buf[off + 1] << 16) | (buf[off + 2] << 8) | buf[off + 3]);
+}

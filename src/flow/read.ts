@@ -1,0 +1,47 @@
+/**
+ * Capture → decode → flows: reads one or more inputs in order as one continuous capture (for
+ * example the files of a tcpdump ring buffer) and hands every finished flow to `onFlow`.
+ */
+import { readCapture, type CaptureSummary } from '../capture/reader.js';
+import type { CaptureRecord } from '../capture/record.js';
+import { decodePacket } from '../decode/packet.js';
+import { createPacketView } from '../decode/view.js';
+import type { Flow } from './flow.js';
+import { FlowTable, type FlowTableOptions, type FlowTableStats } from './table.js';
+
+export interface ReadFlowsOptions extends Omit<FlowTableOptions, 'onFlowEnd'> {
+  onFlow: (flow: Flow) => void;
+  /** Awaited before each read from an input: lets a slow consumer (a pipe) hold the reader back. */
+  beforeRead?: () => Promise<void> | undefined;
+  onProgress?: (input: string, consumed: number, total: number | undefined) => void;
+  stdin?: NodeJS.ReadableStream;
+}
+
+export interface ReadFlowsResult {
+  captures: CaptureSummary[];
+  stats: FlowTableStats;
+}
+
+export async function readFlows(inputs: string[], options: ReadFlowsOptions): Promise<ReadFlowsResult> {
+  const table = new FlowTable({ ...options, onFlowEnd: options.onFlow });
+  const view = createPacketView();
+  const captures: CaptureSummary[] = [];
+  let nextIndex = 1;
+  const onRecord = (rec: CaptureRecord): void => {
+    decodePacket(rec.buf, rec.offset, rec.caplen, rec.linkType, view);
+    table.add(view, rec.buf, rec.tsSec + rec.tsNsec / 1e9, rec.origLen, rec.index);
+  };
+  for (const input of inputs) {
+    const summary = await readCapture(input, {
+      onRecord,
+      firstIndex: nextIndex,
+      stdin: options.stdin,
+      beforeRead: options.beforeRead,
+      onProgress: options.onProgress ? (c, t) => options.onProgress?.(input, c, t) : undefined,
+    });
+    nextIndex += summary.packets;
+    captures.push(summary);
+  }
+  table.finish();
+  return { captures, stats: table.stats };
+}

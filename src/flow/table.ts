@@ -1,0 +1,548 @@
+/**
+ * The live flow table: finds the flow of every decoded packet, creates flows, keeps TCP state,
+ * and writes flows out (through `onFlowEnd`) when they close, go idle, are evicted by the cap,
+ * or the capture ends. Memory is bounded by `maxFlows`.
+ *
+ * Hot path, allocation-free for packets of existing flows: a symmetric hash of the 5-tuple
+ * indexes an open-addressing table (linear probing, backward-shift deletion) of flow objects;
+ * recency is an intrusive doubly-linked list per timeout class, so expiry only ever looks at
+ * list heads.
+ */
+import { ipv4ToString } from '../decode/ipv4.js';
+import { ipv6ToString } from '../decode/ipv6.js';
+import { isIcmpv4Error, isIcmpv6Error } from '../decode/icmp.js';
+import {
+  DecodeStatus,
+  Fragment,
+  IPPROTO_ICMP,
+  IPPROTO_ICMPV6,
+  IPPROTO_TCP,
+  IPPROTO_UDP,
+  TCP_ACK,
+  TCP_SYN,
+  type PacketView,
+} from '../decode/view.js';
+import { icmpPorts } from './community-id.js';
+import { EndReason, OrigFrom, TcpState, createEndpoint, flipFlow, type Flow } from './flow.js';
+import { FragmentPorts } from './fragments.js';
+import { tcpFinished, updateTcp } from './tcp-state.js';
+
+/** Sees the payload-carrying packets of flows whose `inspect` flag is set (the recognize stage). */
+export type PayloadObserver = (flow: Flow, fromOrig: boolean, view: PacketView, buf: Buffer, ts: number) => void;
+
+export interface FlowTableOptions {
+  /** Most flows kept at once; the least recently active one is written out to make room. */
+  maxFlows?: number;
+  /** Inactivity timeouts in seconds (Zeek's defaults: TCP 300, UDP 60, ICMP 60). */
+  tcpTimeout?: number;
+  udpTimeout?: number;
+  otherTimeout?: number;
+  /** Seconds a finished TCP flow (FIN both ways, or RST) lingers for stray packets. */
+  closeLinger?: number;
+  /** Ports on which a packet's sender is probably the server (used when no SYN says who started). */
+  isLikelyServerPort?: (port: number, proto: number) => boolean;
+  observer?: PayloadObserver;
+  onFlowEnd: (flow: Flow) => void;
+}
+
+export interface FlowTableStats {
+  packets: number;
+  /** Packets attributed to a flow. */
+  flowPackets: number;
+  notIp: number;
+  unknownLink: number;
+  unknownLinkTypes: Map<number, number>;
+  truncated: number;
+  malformed: number;
+  flows: number;
+  liveFlows: number;
+  peakLiveFlows: number;
+  timedOut: number;
+  closed: number;
+  evicted: number;
+  reused: number;
+  fragmentsAttributed: number;
+  fragmentsUnattributed: number;
+  icmpErrorsAttached: number;
+  icmpErrorsUnmatched: number;
+}
+
+const LIST_TCP_OPEN = 0;
+const LIST_TCP_CLOSED = 1;
+const LIST_UDP = 2;
+const LIST_OTHER = 3;
+const LIST_COUNT = 4;
+const MAX_KEPT_ICMP_ERRORS = 8;
+/** Zeek's HIST_DATA_PKT bit, reused for UDP's 'D'/'d'. */
+const HIST_DATA = 0x20;
+
+export const DEFAULT_MAX_FLOWS = 131072;
+
+export function defaultLikelyServerPort(port: number): boolean {
+  return port > 0 && port < 1024;
+}
+
+function endpointHash(w0: number, w1: number, w2: number, w3: number, port: number): number {
+  let h = Math.imul(w3 ^ 0x2545f491, 0x9e3779b1);
+  h = Math.imul(h ^ w2 ^ (h >>> 15), 0x85ebca6b);
+  h = Math.imul(h ^ w1 ^ (h >>> 13), 0xc2b2ae35);
+  h = Math.imul(h ^ w0 ^ (h >>> 16), 0x27d4eb2f);
+  return Math.imul(h ^ port ^ (h >>> 15), 0x165667b1);
+}
+
+export class FlowTable {
+  readonly stats: FlowTableStats = {
+    packets: 0,
+    flowPackets: 0,
+    notIp: 0,
+    unknownLink: 0,
+    unknownLinkTypes: new Map(),
+    truncated: 0,
+    malformed: 0,
+    flows: 0,
+    liveFlows: 0,
+    peakLiveFlows: 0,
+    timedOut: 0,
+    closed: 0,
+    evicted: 0,
+    reused: 0,
+    fragmentsAttributed: 0,
+    fragmentsUnattributed: 0,
+    icmpErrorsAttached: 0,
+    icmpErrorsUnmatched: 0,
+  };
+
+  private readonly maxFlows: number;
+  private readonly slots: (Flow | null)[];
+  private readonly mask: number;
+  private readonly heads: (Flow | null)[] = [null, null, null, null];
+  private readonly tails: (Flow | null)[] = [null, null, null, null];
+  private readonly timeouts: number[];
+  private readonly fragments = new FragmentPorts();
+  private readonly isLikelyServerPort: (port: number, proto: number) => boolean;
+  private readonly observer: PayloadObserver | undefined;
+  private readonly onFlowEnd: (flow: Flow) => void;
+  private now = -Infinity;
+  private nextId = 1;
+
+  constructor(options: FlowTableOptions) {
+    this.maxFlows = Math.max(16, options.maxFlows ?? DEFAULT_MAX_FLOWS);
+    let capacity = 64;
+    while (capacity < this.maxFlows * 2) capacity *= 2;
+    this.slots = new Array<Flow | null>(capacity).fill(null);
+    this.mask = capacity - 1;
+    this.timeouts = [
+      options.tcpTimeout ?? 300,
+      options.closeLinger ?? 5,
+      options.udpTimeout ?? 60,
+      options.otherTimeout ?? 60,
+    ];
+    this.isLikelyServerPort = options.isLikelyServerPort ?? defaultLikelyServerPort;
+    this.observer = options.observer;
+    this.onFlowEnd = options.onFlowEnd;
+  }
+
+  /** Accounts one decoded packet. `frameLength` is the on-the-wire length, `frame` its number. */
+  add(view: PacketView, buf: Buffer, ts: number, frameLength: number, frame: number): void {
+    const stats = this.stats;
+    stats.packets++;
+    const status = view.status;
+    if (status !== DecodeStatus.Ok) {
+      if (status === DecodeStatus.NotIp) stats.notIp++;
+      else if (status === DecodeStatus.UnknownLink) {
+        stats.unknownLink++;
+        stats.unknownLinkTypes.set(view.linkType, (stats.unknownLinkTypes.get(view.linkType) ?? 0) + 1);
+      } else if (status === DecodeStatus.Truncated) stats.truncated++;
+      else stats.malformed++;
+      return;
+    }
+    if (ts > this.now) {
+      this.now = ts;
+      this.expire(ts);
+    }
+    const proto = view.proto;
+    let sport = 0;
+    let dport = 0;
+    let oneWayIcmp = false;
+    if (view.fragment === Fragment.Later) {
+      const slot = this.fragments.find(
+        proto,
+        view.fragmentId,
+        view.src0,
+        view.src1,
+        view.src2,
+        view.src3,
+        view.dst0,
+        view.dst1,
+        view.dst2,
+        view.dst3,
+      );
+      if (slot < 0) {
+        stats.fragmentsUnattributed++;
+        return;
+      }
+      sport = this.fragments.sourcePort(slot);
+      dport = this.fragments.destPort(slot);
+    } else if (view.hasPorts) {
+      sport = view.srcPort;
+      dport = view.dstPort;
+      if (view.fragment === Fragment.First)
+        this.fragments.remember(
+          proto,
+          view.fragmentId,
+          view.src0,
+          view.src1,
+          view.src2,
+          view.src3,
+          view.dst0,
+          view.dst1,
+          view.dst2,
+          view.dst3,
+          sport,
+          dport,
+        );
+    } else if (proto === IPPROTO_ICMP || proto === IPPROTO_ICMPV6) {
+      if (view.icmpType >= 0) {
+        const ports = icmpPorts(proto, view.icmpType, view.icmpCode);
+        sport = ports.sport;
+        dport = ports.dport;
+        oneWayIcmp = ports.oneWay;
+        if (view.quoteValid && (proto === IPPROTO_ICMP ? isIcmpv4Error(view.icmpType) : isIcmpv6Error(view.icmpType)))
+          this.attachIcmpError(view, ts);
+      }
+    } else if (proto === IPPROTO_TCP || proto === IPPROTO_UDP) {
+      // TCP or UDP without a readable header (cut by the snaplen): cannot be keyed by ports.
+      stats.truncated++;
+      return;
+    }
+
+    const hash =
+      (endpointHash(view.src0, view.src1, view.src2, view.src3, sport) ^
+        endpointHash(view.dst0, view.dst1, view.dst2, view.dst3, dport) ^
+        Math.imul(proto + 1, 0x9e3779b1)) >>>
+      0;
+    let flow = this.lookup(hash, proto, view, sport, dport);
+    let fromOrig = true;
+    if (flow !== null) {
+      fromOrig = flow.orig.port === sport && this.srcIsOrig(flow, view);
+      // A new SYN with another initial sequence number starts a new connection on the same
+      // 5-tuple (tshark's "TCP port numbers reused"), so the old one is written out.
+      if (
+        proto === IPPROTO_TCP &&
+        view.fragment !== Fragment.Later &&
+        (view.tcpFlags & (TCP_SYN | TCP_ACK)) === TCP_SYN
+      ) {
+        const ep = fromOrig ? flow.orig : flow.resp;
+        if (ep.state !== TcpState.Inactive && view.tcpSeq !== ep.startSeq) {
+          this.stats.reused++;
+          this.remove(flow, EndReason.Reused);
+          flow = null;
+        }
+      }
+    }
+    if (flow === null) {
+      flow = this.create(hash, proto, view, sport, dport, oneWayIcmp, ts, frame);
+      fromOrig = flow.orig.port === sport && this.srcIsOrig(flow, view);
+    }
+
+    stats.flowPackets++;
+    const ep = fromOrig ? flow.orig : flow.resp;
+    ep.pkts++;
+    ep.ipBytes += view.ipTotalLength;
+    ep.frameBytes += frameLength;
+    flow.lastTs = ts;
+    flow.lastFrame = frame;
+    if (view.fragment === Fragment.Later) {
+      flow.fragments++;
+      stats.fragmentsAttributed++;
+    } else if (proto === IPPROTO_TCP) {
+      updateTcp(flow, fromOrig, view.tcpFlags, view.tcpSeq, view.tcpAck, view.tcpWindow, view.payloadLength);
+    } else {
+      ep.payloadBytes += view.payloadLength;
+      // Zeek's UDP history: 'D' the first time the originator sends data, 'd' for the responder.
+      if (view.payloadLength > 0 && (ep.histSeen & HIST_DATA) === 0) {
+        ep.histSeen |= HIST_DATA;
+        flow.history += ep === flow.orig ? 'D' : 'd';
+      }
+    }
+    if (flow.inspect && view.payloadCaptured > 0 && this.observer !== undefined)
+      this.observer(flow, flow.orig === ep, view, buf, ts);
+    this.touch(flow, proto === IPPROTO_TCP && tcpFinished(flow) ? LIST_TCP_CLOSED : flow.list);
+  }
+
+  /** Writes out every live flow (end of capture), in the order they started. */
+  finish(): void {
+    const live: Flow[] = [];
+    for (let l = 0; l < LIST_COUNT; l++) for (let f = this.heads[l]; f !== null; f = f.next) live.push(f);
+    live.sort((a, b) => a.id - b.id);
+    for (const f of live) this.remove(f, EndReason.EndOfCapture);
+  }
+
+  /** Flows live right now (for tests and progress). */
+  get liveCount(): number {
+    return this.stats.liveFlows;
+  }
+
+  private srcIsOrig(flow: Flow, view: PacketView): boolean {
+    const o = flow.orig;
+    return o.a3 === view.src3 && o.a2 === view.src2 && o.a1 === view.src1 && o.a0 === view.src0;
+  }
+
+  private lookup(hash: number, proto: number, view: PacketView, sport: number, dport: number): Flow | null {
+    const slots = this.slots;
+    const mask = this.mask;
+    for (let i = hash & mask; ; i = (i + 1) & mask) {
+      const f = slots[i];
+      if (f === null) return null;
+      if (f.hash !== hash || f.proto !== proto || f.ipVersion !== view.ipVersion) continue;
+      const o = f.orig;
+      const r = f.resp;
+      if (
+        o.port === sport &&
+        r.port === dport &&
+        o.a3 === view.src3 &&
+        r.a3 === view.dst3 &&
+        o.a2 === view.src2 &&
+        r.a2 === view.dst2 &&
+        o.a1 === view.src1 &&
+        r.a1 === view.dst1 &&
+        o.a0 === view.src0 &&
+        r.a0 === view.dst0
+      )
+        return f;
+      if (
+        o.port === dport &&
+        r.port === sport &&
+        o.a3 === view.dst3 &&
+        r.a3 === view.src3 &&
+        o.a2 === view.dst2 &&
+        r.a2 === view.src2 &&
+        o.a1 === view.dst1 &&
+        r.a1 === view.src1 &&
+        o.a0 === view.dst0 &&
+        r.a0 === view.src0
+      )
+        return f;
+    }
+  }
+
+  private create(
+    hash: number,
+    proto: number,
+    view: PacketView,
+    sport: number,
+    dport: number,
+    oneWayIcmp: boolean,
+    ts: number,
+    frame: number,
+  ): Flow {
+    if (this.stats.liveFlows >= this.maxFlows) this.evictOldest();
+    const flow: Flow = {
+      id: this.nextId++,
+      hash,
+      proto,
+      ipVersion: view.ipVersion,
+      orig: createEndpoint(view.src0, view.src1, view.src2, view.src3, sport),
+      resp: createEndpoint(view.dst0, view.dst1, view.dst2, view.dst3, dport),
+      origFrom: OrigFrom.FirstPacket,
+      firstTs: ts,
+      lastTs: ts,
+      firstFrame: frame,
+      lastFrame: frame,
+      history: '',
+      vlanId: view.vlanId,
+      fragments: 0,
+      icmpErrors: null,
+      icmpErrorCount: 0,
+      icmpQuote: null,
+      inspect: this.observer !== undefined,
+      app: undefined,
+      endReason: EndReason.EndOfCapture,
+      prev: null,
+      next: null,
+      list: proto === IPPROTO_TCP ? LIST_TCP_OPEN : proto === IPPROTO_UDP ? LIST_UDP : LIST_OTHER,
+    };
+    if (proto === IPPROTO_TCP && view.fragment !== Fragment.Later) {
+      const syn = (view.tcpFlags & TCP_SYN) !== 0;
+      const ack = (view.tcpFlags & TCP_ACK) !== 0;
+      if (syn && !ack) flow.origFrom = OrigFrom.Syn;
+      else if (syn && ack) {
+        flipFlow(flow);
+        flow.origFrom = OrigFrom.SynAck;
+      } else if (this.serverSide(sport, dport, proto)) {
+        flipFlow(flow);
+        flow.origFrom = OrigFrom.ServerPort;
+      }
+    } else if (proto === IPPROTO_UDP && this.serverSide(sport, dport, proto)) {
+      flipFlow(flow);
+      flow.origFrom = OrigFrom.ServerPort;
+    } else if (oneWayIcmp && view.quoteValid) {
+      const q = quoteAddresses(view);
+      flow.icmpQuote = {
+        proto: view.quoteProto,
+        src: q.src,
+        dst: q.dst,
+        srcPort: view.quoteHasPorts ? view.quoteSrcPort : 0,
+        dstPort: view.quoteHasPorts ? view.quoteDstPort : 0,
+        hasPorts: view.quoteHasPorts,
+      };
+    }
+    const slots = this.slots;
+    let i = hash & this.mask;
+    while (slots[i] !== null) i = (i + 1) & this.mask;
+    slots[i] = flow;
+    this.linkTail(flow, flow.list);
+    const stats = this.stats;
+    stats.flows++;
+    stats.liveFlows++;
+    if (stats.liveFlows > stats.peakLiveFlows) stats.peakLiveFlows = stats.liveFlows;
+    return flow;
+  }
+
+  /** True when the packet's source port looks like the server's and its destination port does not. */
+  private serverSide(sport: number, dport: number, proto: number): boolean {
+    return this.isLikelyServerPort(sport, proto) && !this.isLikelyServerPort(dport, proto);
+  }
+
+  private attachIcmpError(view: PacketView, ts: number): void {
+    const qproto = view.quoteProto;
+    const sport = view.quoteHasPorts ? view.quoteSrcPort : 0;
+    const dport = view.quoteHasPorts ? view.quoteDstPort : 0;
+    const hash =
+      (endpointHash(view.quoteSrc0, view.quoteSrc1, view.quoteSrc2, view.quoteSrc3, sport) ^
+        endpointHash(view.quoteDst0, view.quoteDst1, view.quoteDst2, view.quoteDst3, dport) ^
+        Math.imul(qproto + 1, 0x9e3779b1)) >>>
+      0;
+    const slots = this.slots;
+    for (let i = hash & this.mask; ; i = (i + 1) & this.mask) {
+      const f = slots[i];
+      if (f === null) break;
+      if (f.hash !== hash || f.proto !== qproto || f.ipVersion !== view.quoteIpVersion) continue;
+      const o = f.orig;
+      const r = f.resp;
+      const forward =
+        o.port === sport &&
+        r.port === dport &&
+        o.a0 === view.quoteSrc0 &&
+        o.a1 === view.quoteSrc1 &&
+        o.a2 === view.quoteSrc2 &&
+        o.a3 === view.quoteSrc3 &&
+        r.a0 === view.quoteDst0 &&
+        r.a1 === view.quoteDst1 &&
+        r.a2 === view.quoteDst2 &&
+        r.a3 === view.quoteDst3;
+      const backward =
+        !forward &&
+        o.port === dport &&
+        r.port === sport &&
+        o.a0 === view.quoteDst0 &&
+        o.a1 === view.quoteDst1 &&
+        o.a2 === view.quoteDst2 &&
+        o.a3 === view.quoteDst3 &&
+        r.a0 === view.quoteSrc0 &&
+        r.a1 === view.quoteSrc1 &&
+        r.a2 === view.quoteSrc2 &&
+        r.a3 === view.quoteSrc3;
+      if (!forward && !backward) continue;
+      f.icmpErrorCount++;
+      this.stats.icmpErrorsAttached++;
+      if (f.icmpErrors === null) f.icmpErrors = [];
+      if (f.icmpErrors.length < MAX_KEPT_ICMP_ERRORS)
+        f.icmpErrors.push({
+          ts,
+          type: view.icmpType,
+          code: view.icmpCode,
+          reporter: addressString(view.ipVersion, view.src0, view.src1, view.src2, view.src3),
+          aboutOrig: forward,
+        });
+      return;
+    }
+    this.stats.icmpErrorsUnmatched++;
+  }
+
+  private expire(now: number): void {
+    for (let l = 0; l < LIST_COUNT; l++) {
+      const limit = now - this.timeouts[l];
+      let f = this.heads[l];
+      while (f !== null && f.lastTs < limit) {
+        const next = f.next;
+        if (l === LIST_TCP_CLOSED) this.stats.closed++;
+        else this.stats.timedOut++;
+        this.remove(f, l === LIST_TCP_CLOSED ? EndReason.Closed : EndReason.Timeout);
+        f = next;
+      }
+    }
+  }
+
+  private evictOldest(): void {
+    let oldest: Flow | null = null;
+    for (let l = 0; l < LIST_COUNT; l++) {
+      const h = this.heads[l];
+      if (h !== null && (oldest === null || h.lastTs < oldest.lastTs)) oldest = h;
+    }
+    if (oldest !== null) {
+      this.stats.evicted++;
+      this.remove(oldest, EndReason.Evicted);
+    }
+  }
+
+  private remove(flow: Flow, reason: EndReason): void {
+    this.unlink(flow);
+    const slots = this.slots;
+    const mask = this.mask;
+    let i = flow.hash & mask;
+    while (slots[i] !== flow) i = (i + 1) & mask;
+    slots[i] = null;
+    // Backward-shift deletion keeps every probe chain unbroken without tombstones.
+    for (let j = (i + 1) & mask; ; j = (j + 1) & mask) {
+      const g = slots[j];
+      if (g === null) break;
+      const k = g.hash & mask;
+      const stays = i <= j ? i < k && k <= j : i < k || k <= j;
+      if (stays) continue;
+      slots[i] = g;
+      slots[j] = null;
+      i = j;
+    }
+    this.stats.liveFlows--;
+    flow.endReason = reason;
+    this.onFlowEnd(flow);
+  }
+
+  private linkTail(flow: Flow, list: number): void {
+    flow.list = list;
+    flow.next = null;
+    flow.prev = this.tails[list];
+    if (flow.prev !== null) flow.prev.next = flow;
+    else this.heads[list] = flow;
+    this.tails[list] = flow;
+  }
+
+  private unlink(flow: Flow): void {
+    const l = flow.list;
+    if (flow.prev !== null) flow.prev.next = flow.next;
+    else this.heads[l] = flow.next;
+    if (flow.next !== null) flow.next.prev = flow.prev;
+    else this.tails[l] = flow.prev;
+    flow.prev = null;
+    flow.next = null;
+  }
+
+  /** Moves the flow to the most-recent end of `list`. */
+  private touch(flow: Flow, list: number): void {
+    if (this.tails[flow.list] === flow && flow.list === list) return;
+    this.unlink(flow);
+    this.linkTail(flow, list);
+  }
+}
+
+function quoteAddresses(view: PacketView): { src: string; dst: string } {
+  return {
+    src: addressString(view.quoteIpVersion, view.quoteSrc0, view.quoteSrc1, view.quoteSrc2, view.quoteSrc3),
+    dst: addressString(view.quoteIpVersion, view.quoteDst0, view.quoteDst1, view.quoteDst2, view.quoteDst3),
+  };
+}
+
+export function addressString(version: number, w0: number, w1: number, w2: number, w3: number): string {
+  return version === 4 ? ipv4ToString(w3) : ipv6ToString(w0, w1, w2, w3);
+}
