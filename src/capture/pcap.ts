@@ -31,7 +31,10 @@ const MAGIC_NS = 0xa1b23c4d;
 const MAGIC_MODIFIED = 0xa1b2cd34;
 
 /** Recognises the magic at the start of `buf`; undefined when it is not classic pcap. */
-export function pcapMagic(buf: Buffer, off: number): { littleEndian: boolean; nanosecond: boolean; modified: boolean } | undefined {
+export function pcapMagic(
+  buf: Buffer,
+  off: number,
+): { littleEndian: boolean; nanosecond: boolean; modified: boolean } | undefined {
   for (const le of [true, false]) {
     const m = u32(buf, off, le);
     if (m === MAGIC_US) return { littleEndian: le, nanosecond: false, modified: false };
@@ -66,14 +69,19 @@ export function parsePcapHeader(buf: Buffer, off: number, name: string): PcapHea
  * CaptureError naming the offset of the first record it cannot read; everything before
  * it has already been emitted.
  */
-export async function readPcapRecords(header: PcapHeader, ctx: ReadContext, rec: CaptureRecord): Promise<void> {
+export async function readPcapRecords(
+  header: PcapHeader,
+  ctx: ReadContext,
+  rec: CaptureRecord,
+): Promise<void> {
   const { win, name } = ctx;
   const le = header.littleEndian;
   const hdrLen = header.recordHeaderLength;
   const fracDivisor = header.nanosecond ? 1 : 1000; // to nanoseconds
   const fracLimit = header.nanosecond ? 1e9 : 1e6;
   // libpcap treats a snaplen of 0 or above the maximum as "the maximum".
-  const snaplen = header.snaplen > 0 && header.snaplen <= MAX_PACKET_LENGTH ? header.snaplen : MAX_PACKET_LENGTH;
+  const snaplen =
+    header.snaplen > 0 && header.snaplen <= MAX_PACKET_LENGTH ? header.snaplen : MAX_PACKET_LENGTH;
   rec.linkType = header.linkType;
   rec.interfaceId = 0;
   for (;;) {
@@ -96,7 +104,8 @@ export async function readPcapRecords(header: PcapHeader, ctx: ReadContext, rec:
         win.offset,
         `record claims a ${caplen}-byte packet, bigger than the maximum of ${MAX_PACKET_LENGTH}`,
       );
-    if (caplen > snaplen) ctx.warn(win.offset, `record length ${caplen} exceeds the file's snaplen ${snaplen}`);
+    if (caplen > snaplen)
+      ctx.warn(win.offset, `record length ${caplen} exceeds the file's snaplen ${snaplen}`);
     const total = hdrLen + caplen;
     if (win.end - win.pos < total && !(await win.ensure(total)))
       throw new CaptureError(

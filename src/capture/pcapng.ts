@@ -151,7 +151,12 @@ export async function readPcapngBlocks(ctx: ReadContext, rec: CaptureRecord): Pr
       const bom = u32(buf, p + 8, true);
       if (bom === BYTE_ORDER_MAGIC) le = true;
       else if (u32(buf, p + 8, false) === BYTE_ORDER_MAGIC) le = false;
-      else throw new CaptureError(name, blockOffset + 8, `section header has a bad byte-order magic ${hex32(bom)}`);
+      else
+        throw new CaptureError(
+          name,
+          blockOffset + 8,
+          `section header has a bad byte-order magic ${hex32(bom)}`,
+        );
       if (info.sections === 0) info.littleEndian = le;
       info.sections++;
       interfaces = [];
@@ -164,7 +169,9 @@ export async function readPcapngBlocks(ctx: ReadContext, rec: CaptureRecord): Pr
         name,
         blockOffset,
         `block of type ${hex32(type)} has an impossible length ${blockLen}` +
-          (blockLen > MAX_BLOCK_LENGTH ? ` (limit ${MAX_BLOCK_LENGTH})` : ' (must be a multiple of 4, at least 12)'),
+          (blockLen > MAX_BLOCK_LENGTH
+            ? ` (limit ${MAX_BLOCK_LENGTH})`
+            : ' (must be a multiple of 4, at least 12)'),
       );
     if (win.end - win.pos < blockLen && !(await win.ensure(blockLen)))
       throw new CaptureError(
@@ -184,7 +191,8 @@ export async function readPcapngBlocks(ctx: ReadContext, rec: CaptureRecord): Pr
     const blockType = u32(buf, p, le);
     if (blockType === BLOCK_EPB || blockType === BLOCK_PB) {
       const epb = blockType === BLOCK_EPB;
-      if (blockLen < 32) throw new CaptureError(name, blockOffset, `packet block too short (${blockLen} bytes)`);
+      if (blockLen < 32)
+        throw new CaptureError(name, blockOffset, `packet block too short (${blockLen} bytes)`);
       const ifId = epb ? u32(buf, p + 8, le) : u16(buf, p + 8, le);
       const iface = interfaces[ifId];
       if (iface === undefined)
@@ -226,8 +234,13 @@ export async function readPcapngBlocks(ctx: ReadContext, rec: CaptureRecord): Pr
     if (blockType === BLOCK_SPB) {
       const iface = interfaces[0];
       if (iface === undefined)
-        throw new CaptureError(name, blockOffset, 'simple packet block, but the section describes no interface');
-      if (blockLen < 16) throw new CaptureError(name, blockOffset, `simple packet block too short (${blockLen} bytes)`);
+        throw new CaptureError(
+          name,
+          blockOffset,
+          'simple packet block, but the section describes no interface',
+        );
+      if (blockLen < 16)
+        throw new CaptureError(name, blockOffset, `simple packet block too short (${blockLen} bytes)`);
       const origLen = u32(buf, p + 8, le);
       let caplen = Math.min(origLen, blockLen - 16);
       if (iface.snaplen !== 0 && caplen > iface.snaplen) caplen = iface.snaplen;
@@ -252,13 +265,15 @@ export async function readPcapngBlocks(ctx: ReadContext, rec: CaptureRecord): Pr
       continue;
     }
     if (blockType === BLOCK_IDB) {
-      if (blockLen < 20) throw new CaptureError(name, blockOffset, `interface block too short (${blockLen} bytes)`);
+      if (blockLen < 20)
+        throw new CaptureError(name, blockOffset, `interface block too short (${blockLen} bytes)`);
       const iface = parseInterface(buf, p, blockLen, le);
       interfaces.push(iface);
       info.interfaces++;
       if (!info.linkTypes.includes(iface.linkType)) info.linkTypes.push(iface.linkType);
     } else if (blockType === BLOCK_SHB) {
-      if (blockLen < 28) throw new CaptureError(name, blockOffset, `section header block too short (${blockLen} bytes)`);
+      if (blockLen < 28)
+        throw new CaptureError(name, blockOffset, `section header block too short (${blockLen} bytes)`);
     }
     win.pos = p + blockLen;
   }

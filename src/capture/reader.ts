@@ -55,9 +55,12 @@ export interface ReadOptions {
 function describeForeignMagic(buf: Buffer, off: number, length: number): string {
   if (length < 4) return `file is too short to be a capture (${length} bytes)`;
   const head = buf.toString('latin1', off, off + 4);
-  if (head === 'GMBU') return 'this is a Microsoft Network Monitor capture; convert it with "editcap -F pcapng IN OUT"';
-  if (buf.toString('latin1', off, off + 8) === 'snoop\0\0\0') return 'this is a snoop capture; convert it with "editcap -F pcapng IN OUT"';
-  if (head === 'MZ\x90\0' || head.startsWith('PK')) return 'this is not a capture file (archive or executable)';
+  if (head === 'GMBU')
+    return 'this is a Microsoft Network Monitor capture; convert it with "editcap -F pcapng IN OUT"';
+  if (buf.toString('latin1', off, off + 8) === 'snoop\0\0\0')
+    return 'this is a snoop capture; convert it with "editcap -F pcapng IN OUT"';
+  if (head === 'MZ\x90\0' || head.startsWith('PK'))
+    return 'this is not a capture file (archive or executable)';
   return `not a pcap or pcapng file (magic ${hex32(u32(buf, off, false))})`;
 }
 

@@ -123,7 +123,10 @@ function describeStreamError(err: unknown, gzip: boolean): string {
  * Opens a capture input. `name` is a path, or "-" for standard input. Gzip input is
  * recognised by its first two bytes and decompressed as it is read.
  */
-export async function openSource(name: string, stdin: NodeJS.ReadableStream = process.stdin): Promise<ByteSource> {
+export async function openSource(
+  name: string,
+  stdin: NodeJS.ReadableStream = process.stdin,
+): Promise<ByteSource> {
   if (name === '-') return openStream(name, stdin as Readable);
   let handle: FileHandle;
   try {

@@ -13,7 +13,11 @@ interface FlowsOptions extends FlowTableCliOptions {
 
 export function addFlowTableOptions(cmd: Command): Command {
   return cmd
-    .option('--max-flows <n>', 'most flows kept in memory at once (oldest are written out early)', positiveInt('--max-flows', 50_000_000))
+    .option(
+      '--max-flows <n>',
+      'most flows kept in memory at once (oldest are written out early)',
+      positiveInt('--max-flows', 50_000_000),
+    )
     .option('--tcp-timeout <seconds>', 'TCP inactivity timeout', positiveSeconds('--tcp-timeout'))
     .option('--udp-timeout <seconds>', 'UDP and ICMP inactivity timeout', positiveSeconds('--udp-timeout'))
     .option('--seed <n>', 'Community ID seed', uint16('--seed'), 0)

@@ -13,7 +13,8 @@ export function positiveInt(name: string, max = Number.MAX_SAFE_INTEGER): (value
 export function positiveSeconds(name: string): (value: string) => number {
   return (value: string): number => {
     const n = Number(value);
-    if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError(`${name} must be a positive number of seconds, not "${value}"`);
+    if (!Number.isFinite(n) || n <= 0)
+      throw new InvalidArgumentError(`${name} must be a positive number of seconds, not "${value}"`);
     return n;
   };
 }
@@ -21,7 +22,8 @@ export function positiveSeconds(name: string): (value: string) => number {
 export function uint16(name: string): (value: string) => number {
   return (value: string): number => {
     const n = Number(value);
-    if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError(`${name} must be 0-65535, not "${value}"`);
+    if (!Number.isInteger(n) || n < 0 || n > 65535)
+      throw new InvalidArgumentError(`${name} must be 0-65535, not "${value}"`);
     return n;
   };
 }

@@ -40,7 +40,11 @@ export function openOutput(path: string | undefined): Output {
 }
 
 /** An NDJSON writer (the ndjson package) piped into an output; `write` returns false when it is full. */
-export function ndjsonWriter(output: Output): { write(value: unknown): void; end(): Promise<void>; ready(): Promise<void> | undefined } {
+export function ndjsonWriter(output: Output): {
+  write(value: unknown): void;
+  end(): Promise<void>;
+  ready(): Promise<void> | undefined;
+} {
   const serialize = ndjson.stringify();
   serialize.pipe(output.stream, { end: false });
   return {

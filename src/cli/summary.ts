@@ -12,9 +12,14 @@ export function describeCapture(c: CaptureSummary): string {
   if (c.format === 'unknown') parts.push('unreadable');
   else {
     parts.push(c.gzip ? `gzip ${c.format}` : c.format);
-    if (c.format === 'pcap') parts.push(`${c.littleEndian ? 'little' : 'big'}-endian, ${c.timestampResolution} timestamps`);
-    else parts.push(`${c.sections} section${c.sections === 1 ? '' : 's'}, ${c.interfaces} interface${c.interfaces === 1 ? '' : 's'}`);
-    if (c.linkTypes.length > 0) parts.push(c.linkTypes.map((t) => LINK_NAMES[t] ?? `linktype ${t}`).join('+'));
+    if (c.format === 'pcap')
+      parts.push(`${c.littleEndian ? 'little' : 'big'}-endian, ${c.timestampResolution} timestamps`);
+    else
+      parts.push(
+        `${c.sections} section${c.sections === 1 ? '' : 's'}, ${c.interfaces} interface${c.interfaces === 1 ? '' : 's'}`,
+      );
+    if (c.linkTypes.length > 0)
+      parts.push(c.linkTypes.map((t) => LINK_NAMES[t] ?? `linktype ${t}`).join('+'));
   }
   parts.push(`${n(c.packets)} packets`);
   return `${c.name}: ${parts.join(', ')}`;
@@ -43,13 +48,17 @@ export function summaryLines(captures: CaptureSummary[], stats: FlowTableStats):
       `${n(stats.unknownLink)} of unknown link type ` +
         [...stats.unknownLinkTypes.keys()].map((t) => String(t)).join(', '),
     );
-  if (stats.fragmentsUnattributed) skipped.push(`${n(stats.fragmentsUnattributed)} IP fragments without their first fragment`);
+  if (stats.fragmentsUnattributed)
+    skipped.push(`${n(stats.fragmentsUnattributed)} IP fragments without their first fragment`);
   if (skipped.length > 0) lines.push(`  packets not in any flow: ${skipped.join(', ')}`);
   for (const c of captures) {
     for (const w of c.warnings) lines.push(`warning: ${c.name}: byte ${w.offset}: ${w.problem}`);
     if (c.warningCount > c.warnings.length)
       lines.push(`warning: ${c.name}: ${n(c.warningCount - c.warnings.length)} more warnings like these`);
-    if (c.error) lines.push(`error: ${c.error.message}${c.packets > 0 ? ` (the ${n(c.packets)} packets before it were read)` : ''}`);
+    if (c.error)
+      lines.push(
+        `error: ${c.error.message}${c.packets > 0 ? ` (the ${n(c.packets)} packets before it were read)` : ''}`,
+      );
   }
   return lines;
 }

@@ -18,7 +18,14 @@ export function isIcmpv6Error(type: number): boolean {
   return type >= 1 && type <= 4;
 }
 
-export function decodeIcmp(buf: Buffer, off: number, end: number, wireEnd: number, v6: boolean, view: PacketView): void {
+export function decodeIcmp(
+  buf: Buffer,
+  off: number,
+  end: number,
+  wireEnd: number,
+  v6: boolean,
+  view: PacketView,
+): void {
   view.l4Offset = off;
   view.quoteValid = false;
   view.quoteHasPorts = false;
@@ -92,7 +99,11 @@ function decodeQuote(buf: Buffer, off: number, end: number, view: PacketView): v
   view.quoteValid = true;
   view.quoteIpVersion = version;
   view.quoteProto = proto;
-  if (l4 >= 0 && l4 + 4 <= end && (proto === IPPROTO_TCP || proto === IPPROTO_UDP || proto === IPPROTO_SCTP)) {
+  if (
+    l4 >= 0 &&
+    l4 + 4 <= end &&
+    (proto === IPPROTO_TCP || proto === IPPROTO_UDP || proto === IPPROTO_SCTP)
+  ) {
     view.quoteHasPorts = true;
     view.quoteSrcPort = be16(buf, l4);
     view.quoteDstPort = be16(buf, l4 + 2);

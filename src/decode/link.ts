@@ -100,7 +100,8 @@ function truncated(view: PacketView, what: string): number {
 /** Address family values of DLT_NULL/DLT_LOOP that mean IPv6 on the various BSDs, Linux and Windows. */
 function nullFamilyToEtherType(family: number): number {
   if (family === 2) return ETHERTYPE_IPV4;
-  if (family === 10 || family === 23 || family === 24 || family === 28 || family === 30) return ETHERTYPE_IPV6;
+  if (family === 10 || family === 23 || family === 24 || family === 28 || family === 30)
+    return ETHERTYPE_IPV6;
   return 0;
 }
 
@@ -108,7 +109,13 @@ function nullFamilyToEtherType(family: number): number {
  * Returns the offset of the network-layer header inside buf[off, end), or -1.
  * view.etherType says what is there (IPv4, IPv6, or ETHERTYPE_GUESS_IP).
  */
-export function decodeLink(buf: Buffer, off: number, end: number, linkType: number, view: PacketView): number {
+export function decodeLink(
+  buf: Buffer,
+  off: number,
+  end: number,
+  linkType: number,
+  view: PacketView,
+): number {
   switch (linkType) {
     case LINKTYPE_ETHERNET: {
       if (off + 14 > end) return truncated(view, 'Ethernet header');
@@ -134,8 +141,16 @@ export function decodeLink(buf: Buffer, off: number, end: number, linkType: numb
     case LINKTYPE_NULL: {
       // 4-byte address family in the byte order of the capturing host.
       if (off + 4 > end) return truncated(view, 'loopback header');
-      const family = buf[off] === 0 && buf[off + 1] === 0 ? be16(buf, off + 2) : buf[off] | (buf[off + 1] << 8);
-      view.etherType = nullFamilyToEtherType(family);
+      const family =
+        buf[off] === 0 && buf[off + 1] === 0 ? be16(buf, off + 2) : buf[off] | (buf[off + 1] << 8);
+      let type = nullFamilyToEtherType(family);
+      // Some stacks put an EtherType in the second half of the header instead of an address
+      // family (Wireshark's packet-null.c accepts it too): 0f 00 08 00 is IPv4.
+      if (type === 0) {
+        const ether = be16(buf, off + 2);
+        if (ether === ETHERTYPE_IPV4 || ether === ETHERTYPE_IPV6) type = ether;
+      }
+      view.etherType = type;
       return off + 4;
     }
     case LINKTYPE_LOOP: {

@@ -25,7 +25,13 @@ const IPPROTO_SCTP = 132;
  * Returns view.status; when it is Ok, the IP fields are valid, and the transport fields are
  * valid unless the packet is a later fragment or a protocol we do not decode.
  */
-export function decodePacket(buf: Buffer, off: number, caplen: number, linkType: number, view: PacketView): DecodeStatus {
+export function decodePacket(
+  buf: Buffer,
+  off: number,
+  caplen: number,
+  linkType: number,
+  view: PacketView,
+): DecodeStatus {
   view.status = DecodeStatus.Ok;
   view.problem = '';
   view.linkType = linkType;
@@ -37,6 +43,7 @@ export function decodePacket(buf: Buffer, off: number, caplen: number, linkType:
   view.srcPort = 0;
   view.dstPort = 0;
   view.tcpFlags = 0;
+  view.tcpHeaderComplete = false;
   view.payloadOffset = 0;
   view.payloadLength = 0;
   view.payloadCaptured = 0;

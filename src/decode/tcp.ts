@@ -1,19 +1,38 @@
 /** TCP header, RFC 9293 section 3.1. Options are validated by the data offset and read on demand. */
-import { DecodeStatus, be16, be32, type PacketView } from './view.js';
+import { DecodeStatus, Fragment, be16, be32, type PacketView } from './view.js';
 
 export function decodeTcp(buf: Buffer, off: number, end: number, wireEnd: number, view: PacketView): void {
   if (off + 20 > end) {
+    if (view.fragment === Fragment.First && off + 4 <= end && wireEnd < off + 20) {
+      // A tiny first fragment (RFC 1858 section 3.1): the ports are here, the flags are in the
+      // next fragment. Enough to give the fragments their flow.
+      view.hasPorts = true;
+      view.tcpHeaderComplete = false;
+      view.l4Offset = off;
+      view.srcPort = be16(buf, off);
+      view.dstPort = be16(buf, off + 2);
+      view.payloadOffset = wireEnd;
+      view.payloadLength = 0;
+      view.payloadCaptured = 0;
+      return;
+    }
     view.status = DecodeStatus.Truncated;
     view.problem = 'TCP header';
     return;
   }
-  const dataOffset = (buf[off + 12] >> 4) * 4;
+  let dataOffset = (buf[off + 12] >> 4) * 4;
   if (dataOffset < 20 || off + dataOffset > wireEnd) {
-    view.status = DecodeStatus.Malformed;
-    view.problem = 'TCP data offset';
-    return;
+    if (dataOffset >= 20 && view.fragment === Fragment.First) {
+      // The options continue in the next fragment; the fixed header (and the flags) are here.
+      dataOffset = wireEnd - off;
+    } else {
+      view.status = DecodeStatus.Malformed;
+      view.problem = 'TCP data offset';
+      return;
+    }
   }
   view.hasPorts = true;
+  view.tcpHeaderComplete = true;
   view.l4Offset = off;
   view.srcPort = be16(buf, off);
   view.dstPort = be16(buf, off + 2);

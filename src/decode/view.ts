@@ -83,6 +83,8 @@ export interface PacketView {
   tcpAck: number;
   tcpWindow: number;
   tcpHeaderLength: number;
+  /** False for a tiny first fragment that holds the ports but not the whole TCP header (no flags). */
+  tcpHeaderComplete: boolean;
 
   /** Application payload: offset in the buffer, length on the wire, and bytes actually captured. */
   payloadOffset: number;
@@ -143,6 +145,7 @@ export function createPacketView(): PacketView {
     tcpAck: 0,
     tcpWindow: 0,
     tcpHeaderLength: 0,
+    tcpHeaderComplete: false,
     payloadOffset: 0,
     payloadLength: 0,
     payloadCaptured: 0,

@@ -9,7 +9,18 @@ import { IPPROTO_ICMP, IPPROTO_ICMPV6, IPPROTO_TCP, IPPROTO_UDP } from '../decod
 
 const IPPROTO_SCTP = 132;
 
-const ICMP4_COUNTERPART: Record<number, number> = { 8: 0, 0: 8, 13: 14, 14: 13, 15: 16, 16: 15, 10: 9, 9: 10, 17: 18, 18: 17 };
+const ICMP4_COUNTERPART: Record<number, number> = {
+  8: 0,
+  0: 8,
+  13: 14,
+  14: 13,
+  15: 16,
+  16: 15,
+  10: 9,
+  9: 10,
+  17: 18,
+  18: 17,
+};
 const ICMP6_COUNTERPART: Record<number, number> = {
   128: 129,
   129: 128,
@@ -29,7 +40,11 @@ const ICMP6_COUNTERPART: Record<number, number> = {
  * The "ports" of an ICMP message: [type, counterpart type] for request/reply pairs (two-way),
  * else [type, code] (one-way).
  */
-export function icmpPorts(proto: number, type: number, code: number): { sport: number; dport: number; oneWay: boolean } {
+export function icmpPorts(
+  proto: number,
+  type: number,
+  code: number,
+): { sport: number; dport: number; oneWay: boolean } {
   const table = proto === IPPROTO_ICMPV6 ? ICMP6_COUNTERPART : ICMP4_COUNTERPART;
   const other = table[type];
   if (other !== undefined) return { sport: type, dport: other, oneWay: false };

@@ -11,19 +11,7 @@ import { TcpState, type Flow } from './flow.js';
 import { tcpPayloadSize } from './tcp-state.js';
 
 export type ConnState =
-  | 'S0'
-  | 'S1'
-  | 'SF'
-  | 'REJ'
-  | 'S2'
-  | 'S3'
-  | 'RSTO'
-  | 'RSTR'
-  | 'RSTOS0'
-  | 'RSTRH'
-  | 'SH'
-  | 'SHR'
-  | 'OTH';
+  'S0' | 'S1' | 'SF' | 'REJ' | 'S2' | 'S3' | 'RSTO' | 'RSTR' | 'RSTOS0' | 'RSTRH' | 'SH' | 'SHR' | 'OTH';
 
 /** Zeek's /^\^?S[^HAFGIQ]*R.*$/ on the history, without a regular expression. */
 function synThenResetOnly(history: string): boolean {

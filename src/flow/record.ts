@@ -72,7 +72,8 @@ export function flowCommunityId(flow: Flow, seed = 0): string {
   const o = flow.orig;
   const r = flow.resp;
   let oneWay = false;
-  if (flow.proto === IPPROTO_ICMP || flow.proto === IPPROTO_ICMPV6) oneWay = icmpPorts(flow.proto, o.port, 0).oneWay;
+  if (flow.proto === IPPROTO_ICMP || flow.proto === IPPROTO_ICMPV6)
+    oneWay = icmpPorts(flow.proto, o.port, 0).oneWay;
   return communityId(
     {
       proto: flow.proto,
@@ -131,7 +132,13 @@ export function toFlowRecord(flow: Flow, seed = 0): FlowRecord {
   }
   if (flow.icmpQuote !== null) {
     const q = flow.icmpQuote;
-    rec.icmp_quote = { proto: protoName(q.proto), orig_h: q.src, orig_p: q.srcPort, resp_h: q.dst, resp_p: q.dstPort };
+    rec.icmp_quote = {
+      proto: protoName(q.proto),
+      orig_h: q.src,
+      orig_p: q.srcPort,
+      resp_h: q.dst,
+      resp_p: q.dstPort,
+    };
   }
   return rec;
 }

@@ -28,7 +28,13 @@ import { FragmentPorts } from './fragments.js';
 import { tcpFinished, updateTcp } from './tcp-state.js';
 
 /** Sees the payload-carrying packets of flows whose `inspect` flag is set (the recognize stage). */
-export type PayloadObserver = (flow: Flow, fromOrig: boolean, view: PacketView, buf: Buffer, ts: number) => void;
+export type PayloadObserver = (
+  flow: Flow,
+  fromOrig: boolean,
+  view: PacketView,
+  buf: Buffer,
+  ts: number,
+) => void;
 
 export interface FlowTableOptions {
   /** Most flows kept at once; the least recently active one is written out to make room. */
@@ -164,6 +170,7 @@ export class FlowTable {
     let sport = 0;
     let dport = 0;
     let oneWayIcmp = false;
+    let extraFragment = false;
     if (view.fragment === Fragment.Later) {
       const slot = this.fragments.find(
         proto,
@@ -186,7 +193,22 @@ export class FlowTable {
     } else if (view.hasPorts) {
       sport = view.srcPort;
       dport = view.dstPort;
-      if (view.fragment === Fragment.First)
+      if (view.fragment === Fragment.First) {
+        // A first fragment of a datagram whose first fragment we already saw (an overlapping
+        // resend) adds a packet but not a datagram: count it with the fragments.
+        extraFragment =
+          this.fragments.find(
+            proto,
+            view.fragmentId,
+            view.src0,
+            view.src1,
+            view.src2,
+            view.src3,
+            view.dst0,
+            view.dst1,
+            view.dst2,
+            view.dst3,
+          ) >= 0;
         this.fragments.remember(
           proto,
           view.fragmentId,
@@ -201,13 +223,17 @@ export class FlowTable {
           sport,
           dport,
         );
+      }
     } else if (proto === IPPROTO_ICMP || proto === IPPROTO_ICMPV6) {
       if (view.icmpType >= 0) {
         const ports = icmpPorts(proto, view.icmpType, view.icmpCode);
         sport = ports.sport;
         dport = ports.dport;
         oneWayIcmp = ports.oneWay;
-        if (view.quoteValid && (proto === IPPROTO_ICMP ? isIcmpv4Error(view.icmpType) : isIcmpv6Error(view.icmpType)))
+        if (
+          view.quoteValid &&
+          (proto === IPPROTO_ICMP ? isIcmpv4Error(view.icmpType) : isIcmpv6Error(view.icmpType))
+        )
           this.attachIcmpError(view, ts);
       }
     } else if (proto === IPPROTO_TCP || proto === IPPROTO_UDP) {
@@ -230,6 +256,7 @@ export class FlowTable {
       if (
         proto === IPPROTO_TCP &&
         view.fragment !== Fragment.Later &&
+        view.tcpHeaderComplete &&
         (view.tcpFlags & (TCP_SYN | TCP_ACK)) === TCP_SYN
       ) {
         const ep = fromOrig ? flow.orig : flow.resp;
@@ -252,11 +279,21 @@ export class FlowTable {
     ep.frameBytes += frameLength;
     flow.lastTs = ts;
     flow.lastFrame = frame;
+    if (extraFragment) flow.fragments++;
     if (view.fragment === Fragment.Later) {
       flow.fragments++;
       stats.fragmentsAttributed++;
     } else if (proto === IPPROTO_TCP) {
-      updateTcp(flow, fromOrig, view.tcpFlags, view.tcpSeq, view.tcpAck, view.tcpWindow, view.payloadLength);
+      if (view.tcpHeaderComplete)
+        updateTcp(
+          flow,
+          fromOrig,
+          view.tcpFlags,
+          view.tcpSeq,
+          view.tcpAck,
+          view.tcpWindow,
+          view.payloadLength,
+        );
     } else {
       ep.payloadBytes += view.payloadLength;
       // Zeek's UDP history: 'D' the first time the originator sends data, 'd' for the responder.
@@ -362,7 +399,7 @@ export class FlowTable {
       next: null,
       list: proto === IPPROTO_TCP ? LIST_TCP_OPEN : proto === IPPROTO_UDP ? LIST_UDP : LIST_OTHER,
     };
-    if (proto === IPPROTO_TCP && view.fragment !== Fragment.Later) {
+    if (proto === IPPROTO_TCP && view.fragment !== Fragment.Later && view.tcpHeaderComplete) {
       const syn = (view.tcpFlags & TCP_SYN) !== 0;
       const ack = (view.tcpFlags & TCP_ACK) !== 0;
       if (syn && !ack) flow.origFrom = OrigFrom.Syn;

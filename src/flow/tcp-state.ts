@@ -221,7 +221,8 @@ export function updateTcp(
       if (fin && !rst) {
         setState(endpoint, TcpState.Closed);
         // A FIN after the peer's FIN+RST: that was a normal close after all.
-        if (peer.state === TcpState.Reset && peer.prevState === TcpState.Closed) setState(peer, TcpState.Closed);
+        if (peer.state === TcpState.Reset && peer.prevState === TcpState.Closed)
+          setState(peer, TcpState.Closed);
       }
       if (rst) setState(endpoint, TcpState.Reset);
       break;
@@ -235,7 +236,8 @@ export function updateTcp(
 
 /** Zeek's TCP_Endpoint::Size(): payload bytes from sequence numbers, not counting SYN and FIN. */
 export function tcpPayloadSize(ep: FlowEndpoint, peer: FlowEndpoint): number {
-  if (ep.prevState === TcpState.SynSent && ep.state === TcpState.Reset && peer.state === TcpState.Inactive) return 0;
+  if (ep.prevState === TcpState.SynSent && ep.state === TcpState.Reset && peer.state === TcpState.Inactive)
+    return 0;
   let size = ep.lastRel > ep.ackRel ? ep.lastRel : ep.ackRel;
   if (size > 0) size--;
   if (ep.finCount > 0 && size > 0) size--;
@@ -246,9 +248,5 @@ export function tcpPayloadSize(ep: FlowEndpoint, peer: FlowEndpoint): number {
 export function tcpFinished(flow: Flow): boolean {
   const o = flow.orig.state;
   const r = flow.resp.state;
-  return (
-    o === TcpState.Reset ||
-    r === TcpState.Reset ||
-    (o === TcpState.Closed && r === TcpState.Closed)
-  );
+  return o === TcpState.Reset || r === TcpState.Reset || (o === TcpState.Closed && r === TcpState.Closed);
 }
