@@ -2,6 +2,7 @@
 import type { Command } from 'commander';
 import { readFlows } from '../flow/read.js';
 import { toFlowRecord } from '../flow/record.js';
+import { RECOGNIZERS, attachApp, createAppObserver } from '../recognize/index.js';
 import { ndjsonWriter, openOutput } from './output.js';
 import { positiveInt, positiveSeconds, uint16, type FlowTableCliOptions } from './options.js';
 import { summaryLines } from './summary.js';
@@ -42,12 +43,14 @@ export async function runFlows(captures: string[], opts: FlowsOptions): Promise<
   const writer = ndjsonWriter(output);
   const progress = createProgress(opts.progress !== false);
   const seed = opts.seed ?? 0;
+  const apps = createAppObserver(RECOGNIZERS);
   const result = await readFlows(captures, {
+    observer: apps.observer,
     maxFlows: opts.maxFlows,
     tcpTimeout: opts.tcpTimeout,
     udpTimeout: opts.udpTimeout,
     otherTimeout: opts.udpTimeout,
-    onFlow: (flow) => writer.write(toFlowRecord(flow, seed)),
+    onFlow: (flow) => writer.write(attachApp(toFlowRecord(flow, seed), apps.finish(flow))),
     beforeRead: () => writer.ready(),
     onProgress: progress.update,
   });

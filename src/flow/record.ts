@@ -50,8 +50,17 @@ export interface FlowRecord {
   fragments?: number;
   icmp?: IcmpErrorRecord;
   icmp_quote?: { proto: string; orig_h: string; orig_p: number; resp_h: string; resp_p: number };
+  /** From the recognize stage: the application protocol, what it said, and problems it showed. */
   app?: string;
+  app_confidence?: number;
   app_detail?: Record<string, unknown>;
+  app_findings?: {
+    kind: string;
+    severity: string;
+    message: string;
+    ts?: number;
+    detail?: Record<string, unknown>;
+  }[];
 }
 
 const SCTP = 132;

@@ -1,0 +1,9 @@
+/** Every recognizer, in the order ties are broken (earlier wins an equal claim). */
+import { http } from './http.js';
+import type { Recognizer } from './types.js';
+
+export const RECOGNIZERS: readonly Recognizer[] = [http];
+
+export { createAppObserver, type AppObserver } from './app-observer.js';
+export type { AppName, AppResult, Finding, Recognizer } from './types.js';
+export { attachApp } from './attach.js';
