@@ -1,0 +1,108 @@
+/**
+ * What happened on the wire, before any catalog is consulted: was the flow answered, refused,
+ * filtered, left unanswered, one-way, or cut by the capture's edges? Built on Zeek's conn_state
+ * (src/flow/conn-state.ts), the ICMP errors attached to the flow, and the recognize stage's findings.
+ */
+import type { FlowRecord } from '../flow/record.js';
+import { icmpErrorMeaning } from '../flow/icmp-names.js';
+
+export type Outcome =
+  'answered' | 'no-answer' | 'refused' | 'filtered' | 'one-way' | 'incomplete' | 'not-judged';
+
+export interface OutcomeResult {
+  outcome: Outcome;
+  reason: string;
+}
+
+/** A flow that started this close to the end of the capture may simply not have had time to be answered. */
+export const CAPTURE_END_GRACE = 3;
+/** A one-directional UDP flow with at least this many datagrams is a stream (one-way), not unanswered requests. */
+const STREAM_PACKETS = 10;
+
+function plural(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? '' : 's'}`;
+}
+
+function hasFinding(rec: FlowRecord, kind: string): { message: string } | undefined {
+  return rec.app_findings?.find((f) => f.kind === kind);
+}
+
+export function flowOutcome(rec: FlowRecord, captureEnd: number): OutcomeResult {
+  const nearEnd =
+    rec.ts + rec.duration >= captureEnd - CAPTURE_END_GRACE && rec.ts >= captureEnd - CAPTURE_END_GRACE;
+  const ipVersion = rec.orig_h.includes(':') ? 6 : 4;
+
+  if (rec.icmp && rec.icmp.about === 'orig' && rec.resp_pkts === 0) {
+    const meaning = icmpErrorMeaning(ipVersion, rec.icmp.type, rec.icmp.code);
+    if (meaning !== 'other')
+      return {
+        outcome: meaning,
+        reason: `ICMP ${rec.icmp.name} from ${rec.icmp.reporter} (${plural(rec.icmp.count, 'error')}) answered ${plural(rec.orig_pkts, 'packet')}`,
+      };
+  }
+
+  if (rec.proto === 'tcp') {
+    const tlsFailed = hasFinding(rec, 'tls-handshake-failed');
+    switch (rec.conn_state) {
+      case 'REJ':
+        return {
+          outcome: 'refused',
+          reason: `the SYN was answered by a reset (conn_state REJ, ${plural(rec.orig_pkts, 'packet')} sent)`,
+        };
+      case 'S0':
+      case 'RSTOS0':
+      case 'SH':
+        if (nearEnd && rec.orig_pkts <= 1)
+          return { outcome: 'incomplete', reason: 'the capture ended within seconds of the first SYN' };
+        return {
+          outcome: 'no-answer',
+          reason: `${plural(rec.orig_pkts, 'packet')} (SYN${rec.orig_pkts > 1 ? 's and retries' : ''}) got no answer (conn_state ${rec.conn_state})`,
+        };
+      case 'RSTRH':
+      case 'SHR':
+        return {
+          outcome: 'incomplete',
+          reason: `only the responder's side of the handshake was captured (conn_state ${rec.conn_state})`,
+        };
+      case 'OTH':
+        if (rec.orig_pkts > 0 && rec.resp_pkts > 0) {
+          if (tlsFailed) return { outcome: 'no-answer', reason: tlsFailed.message };
+          return { outcome: 'answered', reason: 'packets both ways (the capture started mid-connection)' };
+        }
+        return {
+          outcome: 'incomplete',
+          reason: 'the capture started mid-connection and saw one direction only',
+        };
+      default:
+        if (tlsFailed) return { outcome: 'no-answer', reason: `TCP connected, but ${tlsFailed.message}` };
+        return {
+          outcome: 'answered',
+          reason: `TCP handshake completed (conn_state ${rec.conn_state}, ${rec.orig_pkts}/${rec.resp_pkts} packets)`,
+        };
+    }
+  }
+
+  if (rec.proto === 'udp') {
+    const oneWayMedia = hasFinding(rec, 'rtp-one-way');
+    if (rec.orig_pkts > 0 && rec.resp_pkts > 0) {
+      if (oneWayMedia) return { outcome: 'one-way', reason: oneWayMedia.message };
+      return { outcome: 'answered', reason: `datagrams both ways (${rec.orig_pkts}/${rec.resp_pkts})` };
+    }
+    const sent = rec.orig_pkts > 0 ? rec.orig_pkts : rec.resp_pkts;
+    const from = rec.orig_pkts > 0 ? 'originator' : 'responder';
+    if (nearEnd && sent <= 2)
+      return { outcome: 'incomplete', reason: 'the capture ended before a reply could arrive' };
+    if (rec.app === 'rtp' || rec.app === 'rtcp' || (rec.app === undefined && sent >= STREAM_PACKETS))
+      return {
+        outcome: 'one-way',
+        reason: `${plural(sent, rec.app === 'rtp' ? 'RTP packet' : 'datagram')} from the ${from} only, none back`,
+      };
+    const noResponse = hasFinding(rec, 'stun-no-response');
+    return {
+      outcome: 'no-answer',
+      reason: noResponse ? noResponse.message : `${plural(sent, 'datagram')} from the ${from}, no reply`,
+    };
+  }
+
+  return { outcome: 'not-judged', reason: `${rec.proto} is not judged against the catalog` };
+}

@@ -1,0 +1,43 @@
+/**
+ * Does what a flow carries fit what the catalog row says the port is for? The catalog's protocol
+ * labels name the expected application protocol; the recognize stage names what was seen.
+ * A clear misfit (plaintext SIP on 5061, HTTP on 443, TLS where SMB belongs) is the `mismatch`
+ * verdict. Unknown payloads never make a mismatch: encrypted or unrecognised is not evidence.
+ */
+
+/** For each catalog protocol label, the recognized apps that fit it. */
+const FITS: Record<string, readonly string[]> = {
+  sip: ['sip', 'tls'],
+  'sip-tls': ['tls', 'ms-turn-tcp'],
+  'sip-mtls': ['tls'],
+  'psom-tls': ['tls', 'psom'],
+  psom: ['tls', 'psom'],
+  https: ['tls', 'psom', 'ms-turn-tcp'],
+  http: ['http'],
+  'http-or-https': ['http', 'tls'],
+  'dcom-rpc': ['dcerpc'],
+  smb: ['smb'],
+  dhcp: ['dhcp'],
+  'stun-msturn': ['stun', 'rtp', 'rtcp', 'ms-turn-tcp', 'tls'],
+  'rtp-media': ['rtp', 'rtcp', 'stun', 'tls', 'ms-turn-tcp'],
+  'rtp-tcp': ['rtp', 'rtcp', 'stun', 'tls', 'ms-turn-tcp'],
+  'app-sharing': ['rtp', 'rtcp', 'stun', 'tls', 'ms-turn-tcp'],
+  'file-transfer': ['tls', 'rtp', 'stun'],
+};
+
+/** Below this confidence a recognized app is not trusted enough to call a mismatch. */
+export const MISMATCH_CONFIDENCE = 0.8;
+
+export type Fit = 'yes' | 'no' | 'unknown';
+
+export function protocolFit(
+  rowProtocol: string,
+  app: string | undefined,
+  confidence: number | undefined,
+): Fit {
+  if (app === undefined || app === 'unknown') return 'unknown';
+  const accepted = FITS[rowProtocol] ?? FITS[rowProtocol.split('/')[0]];
+  if (accepted === undefined) return 'unknown';
+  if (accepted.includes(app)) return 'yes';
+  return (confidence ?? 0) >= MISMATCH_CONFIDENCE ? 'no' : 'unknown';
+}
