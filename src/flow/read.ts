@@ -10,7 +10,8 @@ import type { Flow } from './flow.js';
 import { FlowTable, type FlowTableOptions, type FlowTableStats } from './table.js';
 
 export interface ReadFlowsOptions extends Omit<FlowTableOptions, 'onFlowEnd'> {
-  onFlow: (flow: Flow) => void;
+  /** Each finished flow, with the capture time of the latest packet read so far. */
+  onFlow: (flow: Flow, now: number) => void;
   /** Awaited before each read from an input: lets a slow consumer (a pipe) hold the reader back. */
   beforeRead?: () => Promise<void> | undefined;
   onProgress?: (input: string, consumed: number, total: number | undefined) => void;
@@ -23,7 +24,7 @@ export interface ReadFlowsResult {
 }
 
 export async function readFlows(inputs: string[], options: ReadFlowsOptions): Promise<ReadFlowsResult> {
-  const table = new FlowTable({ ...options, onFlowEnd: options.onFlow });
+  const table: FlowTable = new FlowTable({ ...options, onFlowEnd: (flow) => options.onFlow(flow, table.currentTime) });
   const view = createPacketView();
   const captures: CaptureSummary[] = [];
   let nextIndex = 1;

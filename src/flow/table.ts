@@ -315,6 +315,11 @@ export class FlowTable {
     for (const f of live) this.remove(f, EndReason.EndOfCapture);
   }
 
+  /** Capture time of the latest packet seen (the flow table's clock). */
+  get currentTime(): number {
+    return this.now;
+  }
+
   /** Flows live right now (for tests and progress). */
   get liveCount(): number {
     return this.stats.liveFlows;

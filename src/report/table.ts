@@ -1,0 +1,181 @@
+/**
+ * The default report: readable in a terminal, grouped by role, problems first.
+ * cli-table3 draws the tables; every text that came from packets is escaped.
+ */
+import Table from 'cli-table3';
+import type { Analysis } from '../verdict/analysis.js';
+import type { RowSummary } from '../verdict/roles.js';
+import { CONNECTIVITY_PROBLEMS, EXPECTATION_PROBLEMS, VERDICTS, type Verdict } from '../verdict/types.js';
+import { clip, escapeTerminal } from './escape.js';
+import { formatCount, formatDuration, formatTime, portLabel } from './format.js';
+
+export interface TableOptions {
+  /** How many problem flows to list at the end. */
+  maxFlows?: number;
+  /** Terminal width for wrapping long cells. */
+  width?: number;
+}
+
+const PLAIN = {
+  chars: { mid: '', 'left-mid': '', 'mid-mid': '', 'right-mid': '' },
+  style: { head: [], border: [] },
+};
+
+function verdictCounts(v: Partial<Record<Verdict, number>>): string {
+  return VERDICTS.filter((k) => (v[k] ?? 0) > 0)
+    .map((k) => `${k} ${formatCount(v[k]!)}`)
+    .join(', ');
+}
+
+function isProblem(v: Verdict): boolean {
+  return CONNECTIVITY_PROBLEMS.has(v) || EXPECTATION_PROBLEMS.has(v);
+}
+
+function mark(row: RowSummary): string {
+  return row.status === 'problem' ? 'FAIL' : row.status === 'ok' ? 'ok' : '..';
+}
+
+export function renderTable(analysis: Analysis, options: TableOptions = {}): string {
+  const { summary, roles, flows } = analysis;
+  const out: string[] = [];
+  const width = Math.max(80, Math.min(options.width ?? 120, 200));
+
+  // Header: what was read, with which catalog and topology.
+  const span =
+    summary.first_ts !== null && summary.last_ts !== null
+      ? `${formatTime(summary.first_ts)} → ${formatTime(summary.last_ts)} (${formatDuration(summary.last_ts - summary.first_ts)})`
+      : 'no flows';
+  out.push(
+    `${summary.tool.name} ${summary.tool.version}: ${summary.captures.map((c) => escapeTerminal(c.name)).join(', ')}`,
+    `  ${formatCount(summary.packets)} packets, ${formatCount(summary.flows)} flows, ${span}`,
+    `  catalog: ${summary.catalog.title} (${summary.catalog.product})`,
+  );
+  const topo = Object.entries(summary.topology.roles)
+    .map(
+      ([role, addrs]) =>
+        `${role} ${addrs.slice(0, 4).join(', ')}${addrs.length > 4 ? ` (+${addrs.length - 4})` : ''}`,
+    )
+    .join('; ');
+  out.push(`  topology (${summary.topology.source}): ${topo || 'no roles known'}`);
+  for (const e of summary.topology.inferred.slice(0, 20))
+    out.push(`    inferred ${e.role} ${e.address}: ${escapeTerminal(e.evidence)}`);
+  if (summary.topology.inferred.length > 20)
+    out.push(`    ... ${summary.topology.inferred.length - 20} more inferred hosts`);
+  for (const n of summary.notes) out.push(`  note: ${escapeTerminal(n)}`);
+  out.push('');
+
+  // Problems across all roles first: what an administrator has to fix.
+  const problemRows = roles.flatMap((r) =>
+    r.rows.filter((row) => row.status === 'problem').map((row) => ({ role: r.role, row })),
+  );
+  if (problemRows.length > 0) {
+    out.push(
+      `PROBLEMS: ${problemRows.length} required port${problemRows.length === 1 ? '' : 's'} with failing traffic`,
+    );
+    const t = new Table({
+      head: ['Role', 'Port', 'Service', 'Flows', 'Peers affected', 'First failure'],
+      colWidths: [16, 18, 26, 22, 22, Math.max(24, width - 16 - 18 - 26 - 22 - 22 - 7)],
+      wordWrap: true,
+      ...PLAIN,
+    });
+    for (const { role, row } of problemRows) {
+      const peers = row.problem_peers.map((p) => `${p.peer} ${p.verdict}×${p.flows}`).slice(0, 3);
+      if (row.problem_peer_count > 3) peers.push(`+${row.problem_peer_count - 3} more`);
+      const ff = row.first_failure;
+      t.push([
+        role,
+        portLabel(row.transport, row.ports),
+        clip(row.service, 60),
+        verdictCounts(row.verdicts),
+        peers.join('\n'),
+        ff ? `${formatTime(ff.ts)}: ${escapeTerminal(ff.reason)}` : '',
+      ]);
+    }
+    out.push(t.toString(), '');
+  } else {
+    out.push('No failing required ports: every expected flow that was judged got through.', '');
+  }
+
+  const unexpected = roles.flatMap((r) => r.unexpected.map((u) => ({ role: r.role, u })));
+  if (unexpected.length > 0) {
+    out.push(
+      `UNEXPECTED: ${unexpected.length} port${unexpected.length === 1 ? '' : 's'} no catalog row explains`,
+    );
+    const t = new Table({
+      head: ['Role', 'Port', 'Direction', 'Flows', 'Answered', 'Peers'],
+      wordWrap: true,
+      ...PLAIN,
+    });
+    for (const { role, u } of unexpected)
+      t.push([
+        role,
+        `${u.proto.toUpperCase()} ${u.port}`,
+        u.direction === 'inbound' ? `to ${role}` : `from ${role}`,
+        formatCount(u.flows),
+        formatCount(u.answered),
+        u.peers.slice(0, 3).join(', ') + (u.peer_count > 3 ? ` +${u.peer_count - 3}` : ''),
+      ]);
+    out.push(t.toString(), '');
+  }
+
+  // Per role: every row that saw traffic, then the rows never observed.
+  for (const r of roles) {
+    const hosts = r.hosts.slice(0, 6).join(', ') + (r.host_count > 6 ? ` (+${r.host_count - 6})` : '');
+    out.push(`${r.role}${hosts ? ` (${hosts})` : ''}`);
+    if (r.rows.length > 0) {
+      const t = new Table({
+        head: ['', 'Port', 'Service', 'Protocol', 'Dir', 'Flows', 'Verdicts'],
+        wordWrap: true,
+        ...PLAIN,
+      });
+      for (const row of r.rows)
+        t.push([
+          mark(row),
+          portLabel(row.transport, row.ports),
+          clip(row.service, 40),
+          row.protocol,
+          row.direction === 'inbound' ? 'in' : 'out',
+          formatCount(row.flows),
+          verdictCounts(row.verdicts),
+        ]);
+      out.push(t.toString());
+    } else {
+      out.push('  no flows matched a catalog row of this role');
+    }
+    if (r.not_seen.length > 0) {
+      const list = r.not_seen.map(
+        (n) => `${portLabel(n.transport, n.ports)}${n.optional ? ' (optional)' : ''}`,
+      );
+      out.push(`  never observed (informational): ${list.join(', ')}`);
+    }
+    out.push('');
+  }
+
+  const problemFlows = flows.filter((f) => isProblem(f.verdict));
+  if (problemFlows.length > 0) {
+    const max = options.maxFlows ?? 25;
+    out.push(`PROBLEM FLOWS (${problemFlows.length}${problemFlows.length > max ? `, first ${max}` : ''})`);
+    const t = new Table({
+      head: ['Time', 'Flow', 'App', 'Verdict', 'Reason'],
+      wordWrap: true,
+      colWidths: [22, 46, 10, 12, Math.max(30, width - 96)],
+      ...PLAIN,
+    });
+    for (const f of problemFlows.slice(0, max))
+      t.push([
+        formatTime(f.ts),
+        `${f.proto.toUpperCase()} ${f.orig_h}:${f.orig_p}${f.orig_role ? ` (${f.orig_role})` : ''}\n→ ${f.resp_h}:${f.resp_p}${f.resp_role ? ` (${f.resp_role})` : ''}`,
+        f.app ?? '',
+        f.verdict,
+        escapeTerminal(f.reason),
+      ]);
+    out.push(t.toString(), '');
+  }
+
+  out.push(`Verdicts: ${verdictCounts(summary.verdicts) || 'none'}`);
+  out.push(
+    'Read it: FAIL rows are required ports whose traffic did not get through; "never observed" rows are',
+  );
+  out.push('informational. Use --format json for every flow with its verdict and reason.');
+  return out.join('\n') + '\n';
+}

@@ -1,0 +1,40 @@
+/** The result of `analyze`: what every report format renders. */
+import type { RoleEvidence } from '../topology/topology.js';
+import type { RoleSummary } from './roles.js';
+import type { JudgedFlow, Verdict } from './types.js';
+
+export interface CaptureInfo {
+  name: string;
+  format: string;
+  packets: number;
+  error?: string;
+  warnings: number;
+}
+
+export interface AnalysisSummary {
+  tool: { name: string; version: string };
+  captures: CaptureInfo[];
+  packets: number;
+  flows: number;
+  /** Capture time span (seconds since the epoch) of the flows seen. */
+  first_ts: number | null;
+  last_ts: number | null;
+  catalog: { product: string; title: string };
+  topology: {
+    source: string;
+    /** role → addresses or CIDR blocks as given (or inferred). */
+    roles: Record<string, string[]>;
+    inferred: RoleEvidence[];
+  };
+  verdicts: Partial<Record<Verdict, number>>;
+  /** Flows whose verdict is a problem (blocked, refused, filtered, one-way, unexpected, mismatch). */
+  problems: number;
+  /** Evictions, unreadable input, and other caveats a reader should know. */
+  notes: string[];
+}
+
+export interface Analysis {
+  summary: AnalysisSummary;
+  roles: RoleSummary[];
+  flows: JudgedFlow[];
+}
