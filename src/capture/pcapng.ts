@@ -80,43 +80,88 @@ function parseInterface(buf: Buffer, start: number, blockLen: number, le: boolea
   return iface;
 }
 
+// Results of divmod64 (module scratch, so the per-packet path allocates nothing).
+let quotientHi = 0;
+let quotientLo = 0;
+let remainder = 0;
+
 /**
- * Splits a 64-bit count of timestamp units (hi:lo) into seconds and nanoseconds without
- * losing precision: nanosecond timestamps of today exceed 2^53, so the division is done in
- * 16-bit limbs, where every intermediate value stays an exact double.
+ * Divides the unsigned 64-bit value hi:lo by `d` (1 <= d <= 2^37) exactly, in 16-bit limbs:
+ * every intermediate value stays below 2^53, where doubles are exact integers. Sets
+ * quotientHi:quotientLo and remainder.
+ */
+function divmod64(hi: number, lo: number, d: number): void {
+  let r = hi >>> 16;
+  const q3 = Math.floor(r / d);
+  r = (r - q3 * d) * 65536 + (hi & 0xffff);
+  const q2 = Math.floor(r / d);
+  r = (r - q2 * d) * 65536 + (lo >>> 16);
+  const q1 = Math.floor(r / d);
+  r = (r - q1 * d) * 65536 + (lo & 0xffff);
+  const q0 = Math.floor(r / d);
+  remainder = r - q0 * d;
+  quotientHi = q3 * 65536 + q2;
+  quotientLo = q1 * 65536 + q0;
+}
+
+/**
+ * Converts a 64-bit count of timestamp units (hi:lo) to seconds and nanoseconds, exactly: the
+ * fraction is truncated to the nanosecond, as wiretap does, and no step rounds (nanosecond and
+ * finer counts of today exceed 2^53, so plain double arithmetic would be off by some ns).
+ * draft-ietf-opsawg-pcapng section 4.2: if_tsresol is 10^-n, or 2^-n when its high bit is set;
+ * if_tsoffset is added in whole seconds.
  */
 export function setTimestamp(rec: CaptureRecord, hi: number, lo: number, iface: PcapngInterface): void {
   let sec: number;
   let nsec: number;
-  if (iface.binaryShift >= 0) {
-    const shift = iface.binaryShift;
-    if (shift <= 31) {
-      const unitsPerSec = 2 ** shift;
-      sec = hi * 2 ** (32 - shift) + Math.floor(lo / unitsPerSec);
-      nsec = Math.floor(((lo % unitsPerSec) * 1e9) / unitsPerSec);
+  const shift = iface.binaryShift;
+  if (shift >= 0) {
+    // units = sec * 2^shift + frac; nsec = floor(frac * 10^9 / 2^shift) = floor(frac * 5^9 / 2^(shift-9)).
+    let fracHi: number;
+    let fracLo: number;
+    if (shift < 32) {
+      const unit = 2 ** shift;
+      sec = hi * 2 ** (32 - shift) + Math.floor(lo / unit);
+      fracHi = 0;
+      fracLo = lo % unit;
+    } else if (shift < 64) {
+      const unit = 2 ** (shift - 32);
+      sec = Math.floor(hi / unit);
+      fracHi = hi % unit;
+      fracLo = lo;
     } else {
-      const units = hi * 4294967296 + lo;
-      sec = Math.floor(units / 2 ** shift);
-      nsec = Math.floor(((units - sec * 2 ** shift) * 1e9) / 2 ** shift);
+      sec = 0;
+      fracHi = hi;
+      fracLo = lo;
     }
-  } else if (iface.decimalDigits <= 9) {
-    const div = 10 ** iface.decimalDigits;
-    const hiQ = Math.floor(hi / div);
-    let r = hi - hiQ * div;
-    r = r * 65536 + (lo >>> 16);
-    const q1 = Math.floor(r / div);
-    r -= q1 * div;
-    r = r * 65536 + (lo & 0xffff);
-    const q2 = Math.floor(r / div);
-    r -= q2 * div;
-    sec = hiQ * 4294967296 + q1 * 65536 + q2;
-    nsec = r * (1e9 / div);
+    if (shift <= 9) {
+      nsec = Math.floor((fracLo * 1e9) / 2 ** shift);
+    } else {
+      // frac * 5^9 as high * 2^32 + low, both exact (5^9 < 2^21), then shifted right by shift - 9.
+      const lowProduct = fracLo * 1953125;
+      const low = lowProduct % 4294967296;
+      const high = fracHi * 1953125 + Math.floor(lowProduct / 4294967296);
+      const t = shift - 9;
+      nsec = t >= 32 ? Math.floor(high / 2 ** (t - 32)) : high * 2 ** (32 - t) + Math.floor(low / 2 ** t);
+    }
   } else {
-    // Resolutions finer than a nanosecond: precision beyond the nanosecond is dropped.
-    const div = 10 ** iface.decimalDigits;
-    const units = hi * 4294967296 + lo;
-    sec = Math.floor(units / div);
-    nsec = Math.floor(((units / div) % 1) * 1e9);
+    const digits = iface.decimalDigits;
+    if (digits <= 9) {
+      divmod64(hi, lo, 10 ** digits);
+      nsec = remainder * 10 ** (9 - digits);
+    } else {
+      // Finer than a nanosecond: floor(floor(units / 10^(d-9)) / 10^9), in steps of at most 10^11 (< 2^37).
+      let h = hi;
+      let l = lo;
+      for (let k = digits - 9; k > 0; k -= 11) {
+        divmod64(h, l, 10 ** Math.min(k, 11));
+        h = quotientHi;
+        l = quotientLo;
+      }
+      divmod64(h, l, 1e9);
+      nsec = remainder;
+    }
+    sec = quotientHi * 4294967296 + quotientLo;
   }
   rec.tsSec = sec + iface.tsOffset;
   rec.tsNsec = nsec;

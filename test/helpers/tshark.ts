@@ -86,3 +86,25 @@ export function capinfosPackets(capture: string): number | undefined {
   const m = /Number of packets:\s+(\d+)/.exec(r.stdout);
   return m ? Number(m[1]) : undefined;
 }
+
+/** `tshark -T fields` for every frame: one array of field values per frame (tab-separated by tshark). */
+export function tsharkFields(capture: string, fields: string[], extraArgs: string[] = []): string[][] {
+  const args = ['-n', '-r', capture, ...extraArgs, '-T', 'fields'];
+  for (const f of fields) args.push('-e', f);
+  const r = spawnSync('tshark', args, { encoding: 'utf8', maxBuffer: 512 * 1024 * 1024 });
+  return r.stdout
+    .split('\n')
+    .filter((l) => l.length > 0)
+    .map((l) => l.split('\t'));
+}
+
+/** Whether editcap (which ships with tshark) can be run. */
+export function editcapAvailable(): boolean {
+  return spawnSync('editcap', ['-v'], { encoding: 'utf8' }).status === 0;
+}
+
+/** Converts a capture with editcap into another file type (`-F pcap`, `nsecpcap`, `pcapng`, `modpcap`). */
+export function editcap(input: string, output: string, fileType: string): void {
+  const r = spawnSync('editcap', ['-F', fileType, input, output], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`editcap -F ${fileType} ${input}: ${r.stderr}`);
+}
