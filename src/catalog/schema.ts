@@ -1,0 +1,109 @@
+/**
+ * Checks a parsed catalog file against catalog/catalog.schema.json (JSON Schema draft 2020-12,
+ * with ajv) and turns the first violation into one line that names the row (index and id) and
+ * the field: `rows[12] (id "fe-5061-sip"): transport: "tcpp" is not one of "tcp", "udp", "both"`.
+ */
+import { readFileSync } from 'node:fs';
+import Ajv2020 from 'ajv/dist/2020.js';
+import type { ErrorObject, ValidateFunction } from 'ajv';
+import { CatalogError } from './errors.js';
+import type { CatalogFile } from './types.js';
+
+export const SCHEMA_URL = new URL('../../catalog/catalog.schema.json', import.meta.url);
+
+let validator: ValidateFunction | undefined;
+
+function compiled(): ValidateFunction {
+  if (validator === undefined) {
+    const schema = JSON.parse(readFileSync(SCHEMA_URL, 'utf8')) as object;
+    // verbose: errors carry the failing data and the schema around it (its description is the hint).
+    // strictRequired is off: the if/then names "extends" in `required` only to test for it.
+    const ajv = new Ajv2020.default({ allErrors: false, verbose: true, strict: true, strictRequired: false });
+    validator = ajv.compile(schema);
+  }
+  return validator;
+}
+
+/** Throws a CatalogError (one line, prefixed with `file`) unless `data` is a valid catalog file. */
+export function validateCatalogFile(data: unknown, file: string): asserts data is CatalogFile {
+  const validate = compiled();
+  if (validate(data)) return;
+  const errors = validate.errors ?? [];
+  // An if/then failure reports the `then` violation first and the `if` after it; the former says what to fix.
+  const err = errors.find((e) => e.keyword !== 'if') ?? errors[0];
+  throw new CatalogError(
+    `${file}: ${err === undefined ? 'does not match the catalog schema' : describe(err, data)}`,
+  );
+}
+
+/** JSON Pointer segments (RFC 6901 §4: ~1 is "/", ~0 is "~"). */
+function pointerSegments(pointer: string): string[] {
+  if (pointer === '') return [];
+  return pointer
+    .slice(1)
+    .split('/')
+    .map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'));
+}
+
+/** Where an error is: "rows[3] (id "x")" for a row, then the field path inside it. */
+export function rowLabel(index: number, id: unknown): string {
+  return `rows[${index}] (${typeof id === 'string' && id !== '' ? `id "${id}"` : 'no id'})`;
+}
+
+function locate(segments: string[], data: unknown): { where: string; field: string[] } {
+  if (segments[0] === 'rows' && segments.length >= 2 && /^\d+$/.test(segments[1])) {
+    const index = Number(segments[1]);
+    const rows = (data as { rows?: unknown[] }).rows;
+    const row = Array.isArray(rows) ? rows[index] : undefined;
+    const id = row !== null && typeof row === 'object' ? (row as { id?: unknown }).id : undefined;
+    return { where: rowLabel(index, id), field: segments.slice(2) };
+  }
+  return { where: '', field: segments };
+}
+
+function join(where: string, field: string[], extra?: string): string {
+  const path = [...field, ...(extra === undefined ? [] : [extra])].join('.');
+  if (where === '') return path === '' ? 'top level' : path;
+  return path === '' ? where : `${where}: ${path}`;
+}
+
+function hint(err: ErrorObject): string | undefined {
+  const parent = err.parentSchema as { description?: unknown } | undefined;
+  return typeof parent?.description === 'string' ? parent.description : undefined;
+}
+
+function describe(err: ErrorObject, data: unknown): string {
+  const { where, field } = locate(pointerSegments(err.instancePath), data);
+  const params = err.params as Record<string, unknown>;
+  const value = JSON.stringify(err.data);
+  if (err.propertyName !== undefined)
+    return `${join(where, field)}: bad key "${err.propertyName}": expected ${hint(err) ?? err.message ?? 'another name'}`;
+  switch (err.keyword) {
+    case 'required': {
+      const missing = String(params.missingProperty);
+      const why =
+        where === '' && field.length === 0 && missing !== 'rows'
+          ? ' (a catalog needs product, title and roles unless it "extends" another catalog)'
+          : '';
+      return `${join(where, field)}: missing required field "${missing}"${why}`;
+    }
+    case 'additionalProperties':
+      return `${join(where, field)}: unknown field "${String(params.additionalProperty)}"`;
+    case 'enum': {
+      const allowed = (params.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ');
+      return `${join(where, field)}: ${value} is not one of ${allowed}`;
+    }
+    case 'type':
+      return `${join(where, field)}: must be ${String(params.type)}, not ${value}`;
+    case 'pattern':
+      return `${join(where, field)}: ${value} is not valid: expected ${hint(err) ?? `to match ${String(params.pattern)}`}`;
+    case 'uniqueItems':
+      return `${join(where, field)}: lists the same value twice`;
+    case 'minLength':
+      return `${join(where, field)}: must not be empty`;
+    case 'minItems':
+      return `${join(where, field)}: must list at least ${String(params.limit)}`;
+    default:
+      return `${join(where, field)}: ${err.message ?? 'does not match the catalog schema'}`;
+  }
+}
