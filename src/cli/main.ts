@@ -5,6 +5,8 @@
  */
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
+import { registerAnalyze } from './analyze.js';
+import { registerCatalog } from './catalog.js';
 import { registerFlows } from './flows.js';
 
 function version(): string {
@@ -24,7 +26,9 @@ export function buildProgram(): Command {
     .version(version())
     .showHelpAfterError()
     .exitOverride();
+  registerAnalyze(program);
   registerFlows(program);
+  registerCatalog(program);
   return program;
 }
 

@@ -16,10 +16,10 @@ export interface JudgeContext {
   captureEnd: number;
 }
 
-function peersAllow(row: RowLike, otherRoles: readonly string[]): boolean {
-  // A row that names its peers only applies to them; an endpoint without a known role is given the benefit of the doubt.
+/** A row that names its peers only applies to them; an endpoint without a known role gets the benefit of the doubt. */
+function peersAllow(ctx: JudgeContext, row: RowLike, otherRoles: readonly string[]): boolean {
   if (row.peers === undefined || row.peers.length === 0 || otherRoles.length === 0) return true;
-  return otherRoles.some((r) => row.peers!.includes(r));
+  return ctx.catalog.peersFit(row, otherRoles);
 }
 
 export function catalogMatches(
@@ -49,10 +49,10 @@ export function catalogMatches(
   };
   for (const role of respRoles)
     for (const row of ctx.catalog.match({ role, port: rec.resp_p, transport, direction: 'inbound' }))
-      if (peersAllow(row, origRoles)) add(row, role, 'inbound');
+      if (peersAllow(ctx, row, origRoles)) add(row, role, 'inbound');
   for (const role of origRoles)
     for (const row of ctx.catalog.match({ role, port: rec.resp_p, transport, direction: 'outbound' }))
-      if (peersAllow(row, respRoles)) add(row, role, 'outbound');
+      if (peersAllow(ctx, row, respRoles)) add(row, role, 'outbound');
   return matches;
 }
 
@@ -67,8 +67,8 @@ function primaryRole(
 }
 
 export function judgeFlow(rec: FlowRecord, ctx: JudgeContext): JudgedFlow {
-  const origRoles = ctx.roles.rolesOf(rec.orig_h);
-  const respRoles = ctx.roles.rolesOf(rec.resp_h);
+  const origRoles = ctx.catalog.hostRoles(ctx.roles.rolesOf(rec.orig_h));
+  const respRoles = ctx.catalog.hostRoles(ctx.roles.rolesOf(rec.resp_h));
   const matches = catalogMatches(rec, ctx, origRoles, respRoles);
   const { outcome, reason: wire } = flowOutcome(rec, ctx.captureEnd);
   let verdict: Verdict;

@@ -58,6 +58,10 @@ export interface CatalogAccess {
   }): RowLike[];
   /** Roles that are servers (not client or phone): traffic they originate is judged too. */
   isServerRole(role: string): boolean;
+  /** A host's roles with the ones they imply (a cms host is a front-end too). */
+  hostRoles(roles: readonly string[]): string[];
+  /** Whether a row that names its peers applies when the other side has these roles (groups expanded). */
+  peersFit(row: RowLike, otherRoles: readonly string[]): boolean;
 }
 
 export interface CatalogMatch {

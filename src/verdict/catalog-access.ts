@@ -1,0 +1,96 @@
+/**
+ * The catalog as the verdict stage and the analyze command use it: loaded (built-in or a user
+ * file), with media port overrides applied, and indexed for the questions asked per flow.
+ */
+import {
+  applyMediaPortOverrides,
+  coversAny,
+  fixedServicePorts,
+  hostRoles,
+  loadCatalog,
+  matchRows,
+  parseMediaPortOverrides,
+  rowsForRole,
+  type Catalog,
+} from '../catalog/index.js';
+import type { ListenPort } from '../topology/infer.js';
+import type { CatalogAccess, RowLike } from './types.js';
+
+export interface LoadedCatalog {
+  catalog: Catalog;
+  product: string;
+  title: string;
+  access: CatalogAccess;
+  /** Every role id the catalog knows (topology files are checked against it). */
+  roleIds: ReadonlySet<string>;
+  /** Single ports some role listens on: the flow table's "likely server ports". */
+  serverPorts: ReadonlySet<number>;
+  /** For role inference: the fixed ports each role listens on. */
+  listenPorts: ReadonlyMap<string, readonly ListenPort[]>;
+}
+
+export function catalogAccess(catalog: Catalog): CatalogAccess {
+  const cache = new Map<string, RowLike[]>();
+  const hostCache = new Map<string, string[]>();
+  return {
+    rowsForRole(role: string): RowLike[] {
+      let rows = cache.get(role);
+      if (rows === undefined) {
+        rows = rowsForRole(catalog, role);
+        cache.set(role, rows);
+      }
+      return rows;
+    },
+    match(q) {
+      return matchRows(catalog, q);
+    },
+    isServerRole(role: string): boolean {
+      return catalog.roles[role]?.kind === 'server';
+    },
+    hostRoles(roles: readonly string[]): string[] {
+      if (roles.length === 0) return [];
+      const key = roles.join('+');
+      let all = hostCache.get(key);
+      if (all === undefined) {
+        all = hostRoles(catalog, roles);
+        hostCache.set(key, all);
+      }
+      return all;
+    },
+    peersFit(row, otherRoles) {
+      return row.peers === undefined || coversAny(catalog, row.peers, otherRoles);
+    },
+  };
+}
+
+export function loadCatalogForAnalysis(
+  nameOrPath: string,
+  mediaPortOptions: readonly string[],
+): LoadedCatalog {
+  let catalog = loadCatalog(nameOrPath);
+  if (mediaPortOptions.length > 0)
+    catalog = applyMediaPortOverrides(catalog, parseMediaPortOverrides(mediaPortOptions));
+  const roleIds = new Set([...Object.keys(catalog.roles), ...Object.keys(catalog.groups ?? {})]);
+  const listenPorts = new Map<string, ListenPort[]>();
+  for (const role of Object.keys(catalog.roles)) {
+    const ports: ListenPort[] = [];
+    for (const row of rowsForRole(catalog, role)) {
+      if (row.direction !== 'inbound') continue;
+      for (const [lo, hi] of row.portRanges) {
+        if (lo !== hi) continue;
+        if (row.transport === 'tcp' || row.transport === 'both') ports.push({ port: lo, transport: 'tcp' });
+        if (row.transport === 'udp' || row.transport === 'both') ports.push({ port: lo, transport: 'udp' });
+      }
+    }
+    listenPorts.set(role, ports);
+  }
+  return {
+    catalog,
+    product: catalog.product,
+    title: catalog.title,
+    access: catalogAccess(catalog),
+    roleIds,
+    serverPorts: fixedServicePorts(catalog),
+    listenPorts,
+  };
+}
