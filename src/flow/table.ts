@@ -283,6 +283,10 @@ export class FlowTable {
     if (view.fragment === Fragment.Later) {
       flow.fragments++;
       stats.fragmentsAttributed++;
+      // The fragment's data continues the datagram's payload (RFC 791 section 3.2, RFC 8200
+      // section 4.5): with the first fragment's share, a complete datagram counts its whole UDP
+      // payload, as Zeek's orig_bytes does after reassembly. (TCP counts from sequence numbers.)
+      if (proto !== IPPROTO_TCP) ep.payloadBytes += view.ipTotalLength - view.ipHeaderLength;
     } else if (proto === IPPROTO_TCP) {
       if (view.tcpHeaderComplete)
         updateTcp(
@@ -296,8 +300,10 @@ export class FlowTable {
         );
     } else {
       ep.payloadBytes += view.payloadLength;
-      // Zeek's UDP history: 'D' the first time the originator sends data, 'd' for the responder.
-      if (view.payloadLength > 0 && (ep.histSeen & HIST_DATA) === 0) {
+      // Zeek's UDP history: 'D' the first time the originator sends a datagram, 'd' for the
+      // responder; an empty datagram counts too (UDPAnalyzer::DeliverPacket checks no length).
+      // Other protocols keep the letter for packets that carry payload.
+      if ((proto === IPPROTO_UDP || view.payloadLength > 0) && (ep.histSeen & HIST_DATA) === 0) {
         ep.histSeen |= HIST_DATA;
         flow.history += ep === flow.orig ? 'D' : 'd';
       }
