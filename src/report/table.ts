@@ -16,6 +16,9 @@ export interface TableOptions {
   width?: number;
 }
 
+/** Roles whose outbound failures are shown only in their own section (the server side lists them). */
+const CLIENT_SIDE = new Set(['client', 'phone']);
+
 const PLAIN = {
   chars: { mid: '', 'left-mid': '', 'mid-mid': '', 'right-mid': '' },
   style: { head: [], border: [] },
@@ -64,34 +67,33 @@ export function renderTable(analysis: Analysis, options: TableOptions = {}): str
   for (const n of summary.notes) out.push(`  note: ${escapeTerminal(n)}`);
   out.push('');
 
-  // Problems across all roles first: what an administrator has to fix.
+  // Problems across all roles first: what an administrator has to fix. Seen from the side that
+  // must accept the traffic (inbound rows), plus what server roles fail to reach; a client's view
+  // of the same failing flows stays in the client's own section below.
   const problemRows = roles.flatMap((r) =>
-    r.rows.filter((row) => row.status === 'problem').map((row) => ({ role: r.role, row })),
+    r.rows
+      .filter((row) => row.status === 'problem' && (row.direction === 'inbound' || !CLIENT_SIDE.has(r.role)))
+      .map((row) => ({ role: r.role, row })),
   );
   if (problemRows.length > 0) {
     out.push(
       `PROBLEMS: ${problemRows.length} required port${problemRows.length === 1 ? '' : 's'} with failing traffic`,
     );
-    const t = new Table({
-      head: ['Role', 'Port', 'Service', 'Flows', 'Peers affected', 'First failure'],
-      colWidths: [16, 18, 26, 22, 22, Math.max(24, width - 16 - 18 - 26 - 22 - 22 - 7)],
-      wordWrap: true,
-      ...PLAIN,
-    });
     for (const { role, row } of problemRows) {
-      const peers = row.problem_peers.map((p) => `${p.peer} ${p.verdict}×${p.flows}`).slice(0, 3);
-      if (row.problem_peer_count > 3) peers.push(`+${row.problem_peer_count - 3} more`);
+      const tag = Object.keys(row.verdicts).some((v) => CONNECTIVITY_PROBLEMS.has(v as Verdict))
+        ? 'FAIL '
+        : 'CHECK';
+      out.push(
+        `  ${tag} ${role.padEnd(14)} ${portLabel(row.transport, row.ports).padEnd(16)} ${clip(row.service, 48)}  [${verdictCounts(row.verdicts)}]`,
+      );
+      const peers = row.problem_peers.map((p) => `${p.peer} (${p.verdict} x${p.flows})`).slice(0, 5);
+      if (row.problem_peer_count > 5) peers.push(`+${row.problem_peer_count - 5} more`);
+      const arrow = row.direction === 'inbound' ? 'from' : 'to';
+      out.push(`        ${arrow}: ${peers.join(', ')}`);
       const ff = row.first_failure;
-      t.push([
-        role,
-        portLabel(row.transport, row.ports),
-        clip(row.service, 60),
-        verdictCounts(row.verdicts),
-        peers.join('\n'),
-        ff ? `${formatTime(ff.ts)}: ${escapeTerminal(ff.reason)}` : '',
-      ]);
+      if (ff) out.push(`        first failure ${formatTime(ff.ts)}: ${escapeTerminal(ff.reason)}`);
     }
-    out.push(t.toString(), '');
+    out.push('');
   } else {
     out.push('No failing required ports: every expected flow that was judged got through.', '');
   }
@@ -143,9 +145,12 @@ export function renderTable(analysis: Analysis, options: TableOptions = {}): str
       out.push('  no flows matched a catalog row of this role');
     }
     if (r.not_seen.length > 0) {
-      const list = r.not_seen.map(
-        (n) => `${portLabel(n.transport, n.ports)}${n.optional ? ' (optional)' : ''}`,
-      );
+      // Several rows can share a port (different services): name each port once here; JSON has every row.
+      const list = [
+        ...new Set(
+          r.not_seen.map((n) => `${portLabel(n.transport, n.ports)}${n.optional ? ' (optional)' : ''}`),
+        ),
+      ];
       out.push(`  never observed (informational): ${list.join(', ')}`);
     }
     out.push('');

@@ -53,6 +53,9 @@ export function catalogMatches(
   for (const role of origRoles)
     for (const row of ctx.catalog.match({ role, port: rec.resp_p, transport, direction: 'outbound' }))
       if (peersAllow(ctx, row, respRoles)) add(row, role, 'outbound');
+  // Several rows share a port (TCP 443 carries SIP, PSOM and the A/V relay): when the payload
+  // says which one it is, the rows it contradicts are dropped.
+  if (matches.some((m) => m.fit === 'yes')) return matches.filter((m) => m.fit !== 'no');
   return matches;
 }
 

@@ -8,7 +8,7 @@
 /** For each catalog protocol label, the recognized apps that fit it. */
 const FITS: Record<string, readonly string[]> = {
   sip: ['sip', 'tls'],
-  'sip-tls': ['tls', 'ms-turn-tcp'],
+  'sip-tls': ['tls'],
   'sip-mtls': ['tls'],
   'psom-tls': ['tls', 'psom'],
   psom: ['tls', 'psom'],

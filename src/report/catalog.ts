@@ -1,0 +1,222 @@
+/**
+ * Renders catalog rows for the `catalog` command: a terminal table (corrected rows marked, with a
+ * legend), JSON (one document) and CSV (RFC 4180 quoting). Catalog text may come from a user's
+ * file, so the table escapes control characters like any other rendered text.
+ */
+import Table from 'cli-table3';
+import { escapeTerminal } from './escape.js';
+import type { Catalog, CatalogRow, MediaPortKey } from '../catalog/index.js';
+import { mediaScope } from '../catalog/index.js';
+
+/** What the rows were selected for, as the output reports it. */
+export type CatalogQuery = { role: string } | { from: string; to: string } | Record<string, never>;
+
+export interface CatalogView {
+  catalog: Catalog;
+  query: CatalogQuery;
+  rows: CatalogRow[];
+  /** Roles a host with the queried role carries too (shown in the heading). */
+  carriedRoles?: string[];
+}
+
+/** A row as JSON and CSV print it: the catalog row, field by field, in a stable order. */
+export function rowRecord(row: CatalogRow): Record<string, unknown> {
+  const out: Record<string, unknown> = {
+    id: row.id,
+    roles: row.roles,
+    direction: row.direction,
+  };
+  if (row.peers !== undefined) out.peers = row.peers;
+  Object.assign(out, {
+    service: row.service,
+    ports: row.ports,
+    portRanges: row.portRanges,
+    transport: row.transport,
+    protocol: row.protocol,
+  });
+  if (row.optional !== undefined) out.optional = row.optional;
+  if (row.media !== undefined) out.media = row.media;
+  out.notes = row.notes;
+  out.source = row.source;
+  if (row.corrected !== undefined) out.corrected = row.corrected;
+  if (row.seed !== undefined) out.seed = row.seed;
+  if (row.overridden !== undefined) out.overridden = row.overridden;
+  return out;
+}
+
+export function renderCatalogJson(view: CatalogView): string {
+  const doc = {
+    product: view.catalog.product,
+    title: view.catalog.title,
+    ...(view.catalog.extends !== undefined ? { extends: view.catalog.extends } : {}),
+    query: view.query,
+    rows: view.rows.map(rowRecord),
+  };
+  return JSON.stringify(doc, null, 2) + '\n';
+}
+
+const CSV_COLUMNS = [
+  'id',
+  'roles',
+  'direction',
+  'peers',
+  'service',
+  'ports',
+  'transport',
+  'protocol',
+  'optional',
+  'media',
+  'corrected',
+  'seed_ports',
+  'overridden_from',
+  'notes',
+  'source',
+  'source_url',
+] as const;
+
+/** RFC 4180 §2: fields with a comma, quote or line break are quoted, quotes doubled. */
+export function csvField(value: string): string {
+  return /[",\r\n]/.test(value) ? `"${value.replace(/"/g, '""')}"` : value;
+}
+
+export function renderCatalogCsv(view: CatalogView): string {
+  const lines = [CSV_COLUMNS.join(',')];
+  for (const row of view.rows) {
+    const source =
+      row.source.detail !== undefined ? `${row.source.ref}: ${row.source.detail}` : row.source.ref;
+    const values: Record<(typeof CSV_COLUMNS)[number], string> = {
+      id: row.id,
+      roles: row.roles.join(' '),
+      direction: row.direction,
+      peers: (row.peers ?? []).join(' '),
+      service: row.service,
+      ports: row.ports,
+      transport: row.transport,
+      protocol: row.protocol,
+      optional: row.optional === true ? 'yes' : '',
+      media: row.media ?? '',
+      corrected: row.corrected?.summary ?? '',
+      seed_ports: row.seed?.ports ?? '',
+      overridden_from: row.overridden?.was ?? '',
+      notes: row.notes,
+      source,
+      source_url: row.source.url ?? '',
+    };
+    lines.push(CSV_COLUMNS.map((c) => csvField(values[c])).join(','));
+  }
+  return lines.join('\n') + '\n';
+}
+
+const PLAIN = {
+  chars: { mid: '', 'left-mid': '', 'mid-mid': '', 'right-mid': '' },
+  style: { head: [], border: [] },
+};
+
+function heading(view: CatalogView): string {
+  const { catalog, query, rows } = view;
+  const n = `${rows.length} row${rows.length === 1 ? '' : 's'}`;
+  const name = `${catalog.title} (${catalog.product}${catalog.extends !== undefined ? `, extends ${catalog.extends}` : ''})`;
+  if ('role' in query) {
+    const info = catalog.roles[query.role];
+    const what = info?.description ?? `group of ${(catalog.groups[query.role] ?? []).join(', ')}`;
+    const carried =
+      view.carriedRoles !== undefined && view.carriedRoles.length > 0
+        ? ` (with ${view.carriedRoles.join(', ')}, which such a host also carries)`
+        : '';
+    return `${name}: ports for role ${query.role}${carried}, ${n}.\n${query.role}: ${escapeTerminal(what)}`;
+  }
+  if ('from' in query) return `${name}: ports that must be open from ${query.from} to ${query.to}, ${n}.`;
+  return `${name}: every required port, ${n}.`;
+}
+
+function directionCell(row: CatalogRow): string {
+  const peers =
+    row.peers !== undefined ? ` ${row.direction === 'inbound' ? 'from' : 'to'} ${row.peers.join(', ')}` : '';
+  return `${row.direction === 'inbound' ? 'in' : 'out'}${peers}`;
+}
+
+/** "tcp 5061", "tcp+udp 57501-65535 *": transport, ports as written, and the row's marks. */
+function portCell(row: CatalogRow): string {
+  const transport = row.transport === 'both' ? 'tcp+udp' : row.transport;
+  const marks = `${row.corrected !== undefined ? ' *' : ''}${row.overridden !== undefined ? ' †' : ''}`;
+  return `${transport} ${row.ports}${marks}`;
+}
+
+function notesCell(row: CatalogRow): string {
+  const text = `${row.optional === true ? '(optional) ' : ''}${row.service}: ${row.notes}`;
+  return `${escapeTerminal(text)}\n[${escapeTerminal(row.id)}; source ${escapeTerminal(row.source.ref)}]`;
+}
+
+/** A column as wide as its widest cell (up to `max`), plus cli-table3's padding. */
+function fit(cells: string[], max: number): number {
+  return Math.min(max, Math.max(...cells.map((c) => c.length))) + 2;
+}
+
+/** The readable terminal table, with the legend, the corrections and the sources below it. */
+export function renderCatalogTable(view: CatalogView, width = 140): string {
+  const { catalog, rows } = view;
+  const out = [heading(view), ''];
+  if (rows.length === 0) {
+    out.push('No catalog row matches.');
+    return out.join('\n') + '\n';
+  }
+  const columns = [
+    ['Role', ...rows.map((r) => escapeTerminal(r.roles.join(', ')))],
+    ['Direction', ...rows.map(directionCell)],
+    ['Port', ...rows.map(portCell)],
+    ['Protocol', ...rows.map((r) => escapeTerminal(r.protocol))],
+  ];
+  const widths = columns.map((c) => fit(c, 24));
+  const rest = Math.max(32, width - widths.reduce((a, b) => a + b, 0) - (widths.length + 2));
+  const t = new Table({
+    head: [...columns.map((c) => c[0]), 'Service: notes'],
+    colWidths: [...widths, rest],
+    wordWrap: true,
+    ...PLAIN,
+  });
+  rows.forEach((row, i) => t.push([...columns.map((c) => c[i + 1]), notesCell(row)]));
+  out.push(t.toString(), '');
+  out.push('in: the role listens on the ports; out: the role connects (or sends) to the ports on the peer.');
+  const corrected = rows.filter((r) => r.corrected !== undefined);
+  if (corrected.length > 0) {
+    out.push('* corrected from the seed table (the seed text is kept in --format json):');
+    for (const r of corrected)
+      out.push(
+        `    ${r.id}: ${escapeTerminal(r.corrected?.summary ?? '')} (${r.corrected?.source.ref ?? ''})`,
+      );
+  }
+  const overridden = rows.filter((r) => r.overridden !== undefined);
+  if (overridden.length > 0) {
+    out.push('† media range set by --media-ports:');
+    for (const r of overridden)
+      out.push(`    ${r.id}: ${r.overridden?.setting} ${r.ports} (catalog: ${r.overridden?.was})`);
+  }
+  const keys = [
+    ...new Set(
+      rows.flatMap((r) => {
+        const scope = mediaScope(catalog, r);
+        return scope === undefined || r.media === undefined ? [] : [`${scope}-${r.media}` as MediaPortKey];
+      }),
+    ),
+  ];
+  if (keys.length > 0) {
+    out.push('Media ranges administrators change (--media-ports KEY=FIRST-LAST or KEY=START+COUNT):');
+    for (const key of keys) {
+      const s = catalog.mediaPorts[key];
+      const detail =
+        s === undefined
+          ? ''
+          : ` ${s.setting}${s.whenEnabled !== undefined ? `; ${s.whenEnabled} once enabled` : ''}`;
+      out.push(`    ${key}:${escapeTerminal(detail)}`);
+    }
+  }
+  const refs = [
+    ...new Set(rows.flatMap((r) => [r.source.ref, ...(r.corrected ? [r.corrected.source.ref] : [])])),
+  ];
+  out.push('Sources:');
+  for (const ref of refs) {
+    const s = catalog.sources[ref];
+    out.push(`    ${ref}: ${escapeTerminal(s?.url ?? s?.title ?? '')}`);
+  }
+  return out.join('\n') + '\n';
+}
