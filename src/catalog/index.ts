@@ -3,7 +3,15 @@ export { CatalogError } from './errors.js';
 export type * from './types.js';
 export { DEFAULT_PRODUCT, CATALOG_DIR, listProducts, loadCatalog } from './load.js';
 export { formatRange, inRanges, parsePorts, type PortRange } from './ports.js';
-export { assertRole, coversAny, describeRoles, hostRoles, isKnownRole, rowsForHost, rowsForRole } from './roles.js';
+export {
+  assertRole,
+  coversAny,
+  describeRoles,
+  hostRoles,
+  isKnownRole,
+  rowsForHost,
+  rowsForRole,
+} from './roles.js';
 export { fixedServicePorts, matchRows, rowsBetween, type MatchQuery } from './match.js';
 export {
   MEDIA_KINDS,

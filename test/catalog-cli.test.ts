@@ -1,0 +1,249 @@
+/**
+ * `lync-port-audit catalog`, run as a user runs it (bin/lync-port-audit on dist/): JSON, CSV and
+ * table output for a role and between two roles, media port overrides, user catalog files, and
+ * the usage errors (exit status 2, a message on stderr, nothing on stdout).
+ */
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { runCli } from './helpers/cli.js';
+import { REPO_ROOT } from './helpers/shared.js';
+
+interface JsonRow {
+  id: string;
+  roles: string[];
+  direction: string;
+  peers?: string[];
+  service: string;
+  ports: string;
+  transport: string;
+  protocol: string;
+  notes: string;
+  source: { ref: string; title: string; url?: string };
+  corrected?: { summary: string; source: { ref: string } };
+  seed?: { text: string; ports?: string };
+  overridden?: { setting: string; was: string };
+}
+
+interface JsonDoc {
+  product: string;
+  title: string;
+  query: Record<string, string>;
+  rows: JsonRow[];
+}
+
+function json(args: string[]): JsonDoc {
+  const r = runCli(['catalog', ...args, '--format', 'json']);
+  expect(r.stderr).toBe('');
+  expect(r.status, r.stderr).toBe(0);
+  return JSON.parse(r.stdout) as JsonDoc;
+}
+
+/** RFC 4180 records: quoted fields may hold commas, doubled quotes and line breaks. */
+function parseCsv(text: string): string[][] {
+  const records: string[][] = [];
+  let field = '';
+  let record: string[] = [];
+  let quoted = false;
+  for (let i = 0; i < text.length; i++) {
+    const ch = text[i];
+    if (quoted) {
+      if (ch === '"' && text[i + 1] === '"') {
+        field += '"';
+        i++;
+      } else if (ch === '"') quoted = false;
+      else field += ch;
+    } else if (ch === '"') quoted = true;
+    else if (ch === ',') {
+      record.push(field);
+      field = '';
+    } else if (ch === '\n') {
+      record.push(field);
+      records.push(record);
+      record = [];
+      field = '';
+    } else field += ch;
+  }
+  return records;
+}
+
+function errorRun(args: string[]): string {
+  const r = runCli(['catalog', ...args]);
+  expect(r.status, r.stderr).toBe(2);
+  expect(r.stdout).toBe('');
+  return r.stderr;
+}
+
+describe('lync-port-audit catalog', () => {
+  it('--role front-end --format json: the Front End rows with ports as written and their sources', () => {
+    const doc = json(['--role', 'front-end']);
+    expect(doc.product).toBe('lync2010');
+    expect(doc.query).toEqual({ role: 'front-end' });
+    for (const row of doc.rows) {
+      expect(
+        ['front-end', 'internal-servers'].some((r) => row.roles.includes(r)),
+        row.id,
+      ).toBe(true);
+      for (const field of ['id', 'service', 'ports', 'transport', 'protocol', 'notes'] as const)
+        expect(typeof row[field], `${row.id}.${field}`).toBe('string');
+      expect(row.source.ref).toBeTruthy();
+    }
+    const sip = doc.rows.find((r) => r.id === 'fe-5061-sip');
+    expect(sip).toMatchObject({
+      roles: ['front-end'],
+      direction: 'inbound',
+      ports: '5061',
+      transport: 'tcp',
+      protocol: 'sip-tls',
+      source: { ref: 'seed', url: 'https://mimanu.com/2011/02/microsoft-lync-server-and-client-2010.html' },
+    });
+    const video = doc.rows.find((r) => r.id === 'fe-av-conferencing-video-media');
+    expect(video?.ports).toBe('57501-65535');
+    expect(video?.transport).toBe('both');
+    expect(video?.seed?.ports).toBe('57501-65335');
+    expect(video?.corrected?.summary).toMatch(/typo/);
+    expect(doc.rows.find((r) => r.id === 'servers-audio-media')?.ports).toBe('49152-57500');
+    expect(doc.rows.some((r) => r.roles.includes('mediation') || r.roles.includes('client'))).toBe(false);
+  });
+
+  it('--from client --to edge-external lists both sides', () => {
+    const doc = json(['--from', 'client', '--to', 'edge-external']);
+    expect(doc.query).toEqual({ from: 'client', to: 'edge-external' });
+    expect(
+      doc.rows.map((r) => `${r.roles.join('+')} ${r.direction} ${r.transport} ${r.ports} ${r.protocol}`),
+    ).toEqual([
+      'client outbound tcp 443 sip-tls',
+      'client outbound tcp 443 psom-tls',
+      'client outbound tcp 443 stun-msturn',
+      'client outbound udp 3478 stun-msturn',
+      'client outbound tcp 5061 sip-mtls',
+      'edge-external inbound tcp 443 sip-tls',
+      'edge-external inbound tcp 443 psom-tls',
+      'edge-external inbound tcp 443 stun-msturn',
+      'edge-external inbound udp 3478 stun-msturn',
+    ]);
+  });
+
+  it('the table marks corrected rows and explains the mark', () => {
+    const r = runCli(['catalog', '--from', 'client', '--to', 'edge-external']);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toContain('ports that must be open from client to edge-external, 9 rows');
+    expect(r.stdout).toMatch(/udp 3478 \*/);
+    expect(r.stdout).toContain('* corrected from the seed table');
+    expect(r.stdout).toContain('client-3478-stun-msturn: the seed');
+    expect(r.stdout).toContain('L10-edge: https://learn.microsoft.com/');
+  });
+
+  it('--format csv: one record per row, RFC 4180 quoting, the same rows as JSON', () => {
+    const r = runCli(['catalog', '--role', 'mediation', '--format', 'csv']);
+    expect(r.status, r.stderr).toBe(0);
+    const [head, ...records] = parseCsv(r.stdout);
+    expect(head.slice(0, 8)).toEqual([
+      'id',
+      'roles',
+      'direction',
+      'peers',
+      'service',
+      'ports',
+      'transport',
+      'protocol',
+    ]);
+    const byId = new Map(records.map((rec) => [rec[0], Object.fromEntries(head.map((h, i) => [h, rec[i]]))]));
+    expect([...byId.keys()]).toEqual(json(['--role', 'mediation']).rows.map((row) => row.id));
+    for (const rec of records) expect(rec).toHaveLength(head.length);
+    expect(byId.get('servers-audio-media')).toMatchObject({
+      roles: 'internal-servers',
+      ports: '49152-57500',
+      transport: 'both',
+      protocol: 'rtp-media',
+    });
+    // Notes with commas survive the quoting.
+    expect(byId.get('servers-audio-media')?.notes).toContain(
+      'Front End Servers (for Lync Server Conferencing Attendant service,',
+    );
+    expect(byId.get('med-5070-from-front-end')?.corrected).toMatch(/one MTLS listener/);
+  });
+
+  it('--media-ports overrides a range and the output says so', () => {
+    const doc = json([
+      '--role',
+      'client',
+      '--media-ports',
+      'client-audio=50000+20',
+      '--media-ports',
+      'client-video=50020-50039',
+    ]);
+    expect(doc.rows.find((r) => r.id === 'client-audio-media')).toMatchObject({
+      ports: '50000-50019',
+      overridden: { setting: 'client-audio', was: '1024-65535' },
+    });
+    expect(doc.rows.find((r) => r.id === 'client-video-media')?.ports).toBe('50020-50039');
+    const table = runCli(['catalog', '--role', 'client', '--media-ports', 'client-audio=50000+20']).stdout;
+    expect(table).toContain('50000-50019 †');
+    expect(table).toContain('client-audio-media: client-audio 50000-50019 (catalog: 1024-65535)');
+  });
+
+  it('--catalog reads a user file that extends the built-in catalog', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'lpa-catalog-cli-'));
+    const file = join(dir, 'site.json');
+    writeFileSync(
+      file,
+      JSON.stringify({
+        extends: 'lync2010',
+        product: 'site',
+        removeRows: ['fe-5060-sip-static-routes'],
+        rows: [],
+      }),
+    );
+    const doc = json(['--catalog', file, '--role', 'front-end']);
+    expect(doc.product).toBe('site');
+    expect(doc.rows.some((r) => r.id === 'fe-5060-sip-static-routes')).toBe(false);
+    expect(doc.rows.some((r) => r.id === 'fe-5061-sip')).toBe(true);
+  });
+
+  it('an unknown role: exit 2 and the list of valid roles', () => {
+    const err = errorRun(['--role', 'frontend']);
+    expect(err).toContain('unknown role "frontend"');
+    expect(err).toContain(
+      'front-end, cms, collocated-mediation, director, mediation, edge-internal, edge-external',
+    );
+    expect(err).toContain('groups: internal-servers');
+    expect(errorRun(['--from', 'client', '--to', 'edge'])).toContain('unknown role "edge"');
+  });
+
+  it('usage errors: exit 2', () => {
+    expect(errorRun(['--from', 'client'])).toContain('--from and --to go together');
+    expect(errorRun(['--role', 'client', '--from', 'client', '--to', 'phone'])).toContain(
+      'cannot be used with',
+    );
+    expect(errorRun(['--format', 'xml'])).toContain("argument 'xml' is invalid");
+    expect(errorRun(['--media-ports', 'client-voice=1-2'])).toContain('unknown media range "client-voice"');
+    expect(errorRun(['--catalog', 'nope.json'])).toContain('nope.json: no such catalog file');
+  });
+
+  it('a broken catalog file: exit 2, one line naming the row and field', () => {
+    const doc = JSON.parse(readFileSync(join(REPO_ROOT, 'catalog', 'lync2010.json'), 'utf8')) as {
+      rows: Array<Record<string, unknown>>;
+    };
+    doc.rows[1].ports = '70000';
+    const file = join(mkdtempSync(join(tmpdir(), 'lpa-catalog-cli-')), 'bad.json');
+    writeFileSync(file, JSON.stringify(doc));
+    const err = errorRun(['--catalog', file]);
+    expect(err).toBe(
+      `lync-port-audit: ${file}: rows[1] (id "fe-5061-sip"): ports: "70000": port 70000 is outside 1-65535\n`,
+    );
+  });
+
+  it('--help explains the command', () => {
+    const r = runCli(['catalog', '--help']);
+    expect(r.status, r.stderr).toBe(0);
+    for (const text of [
+      '--role <role>',
+      '--from <role>',
+      '--media-ports',
+      'inbound rows are ports the role listens on',
+    ])
+      expect(r.stdout).toContain(text);
+  });
+});
