@@ -7,6 +7,13 @@
  * flow table stops calling us for that flow (flow.inspect = false). For TCP the payloads are the
  * in-order new bytes of each direction (retransmitted bytes cut off, gaps flagged), so stream
  * parsers see each byte once. One Payload and one PacketContext object are reused throughout.
+ *
+ * Segments that arrive ahead of a hole (reordering, or a lost segment that is retransmitted later)
+ * are copied aside, at most REORDER_SEGMENTS / REORDER_BYTES per direction, and delivered once the
+ * hole is filled, as tshark's reassembly does; when the hole is not filled in time (the buffer is
+ * full, or the flow ends) they are delivered with the gap flag. A direction's stream starts at the
+ * sequence number after its SYN when the handshake was seen, so a first segment that overtook an
+ * earlier one is held back too. Only that exceptional path allocates.
  */
 import { TCP_SYN, IPPROTO_TCP, IPPROTO_UDP, type PacketView } from '../decode/view.js';
 import { connState } from '../flow/conn-state.js';
@@ -17,6 +24,20 @@ import type { AppResult, PacketContext, Payload, Recognizer } from './types.js';
 /** How many payload packets of a flow detection looks at before giving up. */
 const DETECT_PACKETS = 8;
 const CLAIM = 0.5;
+/** Out-of-order segments held per direction, and their bytes, before we stop waiting for the hole. */
+const REORDER_SEGMENTS = 16;
+const REORDER_BYTES = 64 * 1024;
+/** A segment further ahead than this is a real gap (capture loss), not reordering. */
+const REORDER_WINDOW = 1024 * 1024;
+
+/** A segment that arrived ahead of a hole: its bytes (a copy), where it starts and its time. */
+interface Held {
+  seq: number;
+  data: Buffer;
+  /** Sequence length on the wire (more than data.length when the snaplen cut the segment). */
+  wireLength: number;
+  ts: number;
+}
 
 interface FlowApp {
   recognizer: Recognizer | null;
@@ -24,8 +45,11 @@ interface FlowApp {
   examined: number;
   /** Next expected TCP sequence number per direction (0 orig, 1 resp), or -1 before the first payload. */
   nextSeq: [number, number];
-  /** True when the last segment of a direction was cut by the snaplen. */
+  /** True when the next delivery of a direction follows missing bytes (snaplen cut, mid-stream start, lost hole). */
   cut: [boolean, boolean];
+  /** Out-of-order segments per direction, sorted by sequence number (null until needed). */
+  held: [Held[] | null, Held[] | null];
+  heldBytes: [number, number];
 }
 
 export interface AppObserver {
@@ -69,6 +93,77 @@ export function createAppObserver(recognizers: readonly Recognizer[]): AppObserv
     if (!app.recognizer.feed(app.state, payload, ctx)) flow.inspect = false;
   }
 
+  /**
+   * Delivers the new bytes of a TCP segment at `seq` (wire length `wireLength`, `length` captured)
+   * in direction `dir`, trimming what was delivered already, and advances that direction's stream.
+   */
+  function deliverTcp(
+    flow: Flow,
+    app: FlowApp,
+    dir: 0 | 1,
+    buf: Buffer,
+    offset: number,
+    length: number,
+    seq: number,
+    wireLength: number,
+    ts: number,
+  ): void {
+    // A snaplen-cut segment: its missing tail is a gap before the next delivery.
+    const cutTail = length < wireLength;
+    const delta = (seq - app.nextSeq[dir]) | 0;
+    if (delta < 0) {
+      // Retransmitted or overlapping bytes: deliver only what is new.
+      if (wireLength + delta <= 0) return;
+      offset -= delta;
+      length += delta;
+    }
+    const gap = delta > 0 || app.cut[dir];
+    app.nextSeq[dir] = (seq + wireLength) >>> 0;
+    if (length <= 0) {
+      // New bytes on the wire, none of them captured.
+      app.cut[dir] = true;
+      return;
+    }
+    app.cut[dir] = cutTail;
+    ctx.gap = gap;
+    ctx.ts = ts;
+    payload.buf = buf;
+    payload.offset = offset;
+    payload.length = length;
+    deliver(flow, app, forTcp);
+  }
+
+  /** Delivers held segments the stream has reached (all of them, gaps flagged, when `all`). */
+  function drainHeld(flow: Flow, app: FlowApp, dir: 0 | 1, all: boolean): void {
+    const held = app.held[dir];
+    while (held !== null && held.length > 0 && flow.inspect) {
+      const h = held[0];
+      if (!all && ((h.seq - app.nextSeq[dir]) | 0) > 0) break;
+      held.shift();
+      app.heldBytes[dir] -= h.data.length;
+      deliverTcp(flow, app, dir, h.data, 0, h.data.length, h.seq, h.wireLength, h.ts);
+    }
+  }
+
+  function hold(
+    app: FlowApp,
+    dir: 0 | 1,
+    buf: Buffer,
+    offset: number,
+    length: number,
+    seq: number,
+    wireLength: number,
+    ts: number,
+  ): void {
+    let held = app.held[dir];
+    if (held === null) held = app.held[dir] = [];
+    const h: Held = { seq, data: Buffer.from(buf.subarray(offset, offset + length)), wireLength, ts };
+    let at = held.length;
+    while (at > 0 && ((held[at - 1].seq - seq) | 0) > 0) at--;
+    held.splice(at, 0, h);
+    app.heldBytes[dir] += length;
+  }
+
   const observer: PayloadObserver = (
     flow: Flow,
     fromOrig: boolean,
@@ -83,7 +178,15 @@ export function createAppObserver(recognizers: readonly Recognizer[]): AppObserv
     }
     let app = flow.app as FlowApp | undefined;
     if (app === undefined) {
-      app = { recognizer: null, state: undefined, examined: 0, nextSeq: [-1, -1], cut: [false, false] };
+      app = {
+        recognizer: null,
+        state: undefined,
+        examined: 0,
+        nextSeq: [-1, -1],
+        cut: [false, false],
+        held: [null, null],
+        heldBytes: [0, 0],
+      };
       flow.app = app;
     }
     ctx.fromOrig = fromOrig;
@@ -92,45 +195,58 @@ export function createAppObserver(recognizers: readonly Recognizer[]): AppObserv
     ctx.origPort = flow.orig.port;
     ctx.respPort = flow.resp.port;
     ctx.gap = false;
-    payload.buf = buf;
-    let offset = view.payloadOffset;
-    let length = view.payloadCaptured;
-    if (tcp) {
-      const dir = fromOrig ? 0 : 1;
-      const dataSeq = (view.tcpSeq + (view.tcpFlags & TCP_SYN ? 1 : 0)) >>> 0;
-      const expected = app.nextSeq[dir];
-      if (expected < 0) {
-        // First bytes of this direction: from the start of the stream only if the handshake was seen.
-        ctx.gap = flow.origFrom === OrigFrom.FirstPacket || flow.origFrom === OrigFrom.ServerPort;
-      } else {
-        const delta = (dataSeq - expected) | 0;
-        if (delta < 0) {
-          // Retransmitted or overlapping bytes: deliver only what is new.
-          if (length + delta <= 0) return;
-          offset -= delta;
-          length += delta;
-        } else if (delta > 0) {
-          ctx.gap = true;
-        }
-      }
-      if (app.cut[dir]) {
-        ctx.gap = true;
-        app.cut[dir] = false;
-      }
-      app.nextSeq[dir] = (dataSeq + view.payloadLength) >>> 0;
-      // A snaplen-cut segment: its missing tail is a gap before the next one.
-      if (view.payloadCaptured < view.payloadLength) app.cut[dir] = true;
+    if (!tcp) {
+      payload.buf = buf;
+      payload.offset = view.payloadOffset;
+      payload.length = view.payloadCaptured;
+      deliver(flow, app, forUdp);
+      return;
     }
-    payload.offset = offset;
-    payload.length = length;
-    deliver(flow, app, tcp ? forTcp : forUdp);
+    const dir = fromOrig ? 0 : 1;
+    const seq = (view.tcpSeq + (view.tcpFlags & TCP_SYN ? 1 : 0)) >>> 0;
+    if (app.nextSeq[dir] < 0) {
+      // The stream starts after the SYN when the handshake was seen (a first segment may have
+      // overtaken an earlier one); otherwise at the first bytes seen, after a gap.
+      const midStream = flow.origFrom === OrigFrom.FirstPacket || flow.origFrom === OrigFrom.ServerPort;
+      const ep = fromOrig ? flow.orig : flow.resp;
+      const start = (ep.startSeq + 1) >>> 0;
+      const ahead = (seq - start) | 0;
+      const useStart = !midStream && ahead >= 0 && ahead <= REORDER_WINDOW;
+      app.nextSeq[dir] = useStart ? start : seq;
+      // Bytes before these are missing: a mid-stream start, or a first segment we cannot place.
+      if (!useStart) app.cut[dir] = midStream || ahead !== 0;
+    }
+    const delta = (seq - app.nextSeq[dir]) | 0;
+    if (delta > 0 && delta <= REORDER_WINDOW) {
+      // Ahead of a hole: wait for the missing bytes, unless we have waited for too much already;
+      // then everything held goes out in sequence order, the holes flagged as gaps.
+      hold(app, dir, buf, view.payloadOffset, view.payloadCaptured, seq, view.payloadLength, ts);
+      const held = app.held[dir];
+      const full = held !== null && (held.length > REORDER_SEGMENTS || app.heldBytes[dir] > REORDER_BYTES);
+      if (full) drainHeld(flow, app, dir, true);
+      return;
+    }
+    if (delta > 0) drainHeld(flow, app, dir, true);
+    if (!flow.inspect) return;
+    deliverTcp(flow, app, dir, buf, view.payloadOffset, view.payloadCaptured, seq, view.payloadLength, ts);
+    drainHeld(flow, app, dir, false);
   };
 
   return {
     observer,
     finish(flow: Flow): AppResult | undefined {
       const app = flow.app as FlowApp | undefined;
-      if (app === undefined || app.recognizer === null) return undefined;
+      if (app === undefined) return undefined;
+      // Segments still waiting for a hole that never filled: deliver them after the gap.
+      for (const dir of [0, 1] as const) {
+        if (app.held[dir] === null || !flow.inspect) continue;
+        ctx.fromOrig = dir === 0;
+        ctx.origPort = flow.orig.port;
+        ctx.respPort = flow.resp.port;
+        ctx.transport = 'tcp';
+        drainHeld(flow, app, dir, true);
+      }
+      if (app.recognizer === null) return undefined;
       return app.recognizer.finish(app.state, {
         origPkts: flow.orig.pkts,
         respPkts: flow.resp.pkts,

@@ -1,8 +1,11 @@
 /** Every recognizer, in the order ties are broken (earlier wins an equal claim). */
 import { http } from './http.js';
+import { msTurnTcp } from './ms-turn-tcp.js';
+import { psom } from './psom.js';
+import { tls } from './tls.js';
 import type { Recognizer } from './types.js';
 
-export const RECOGNIZERS: readonly Recognizer[] = [http];
+export const RECOGNIZERS: readonly Recognizer[] = [http, msTurnTcp, psom, tls];
 
 export { createAppObserver, type AppObserver } from './app-observer.js';
 export type { AppName, AppResult, Finding, Recognizer } from './types.js';
