@@ -348,6 +348,19 @@ describe('STUN over TCP', () => {
     expect(detail<{ streams: { packets: number }[] }>(r, 'rtp').streams[0].packets).toBe(5);
   });
 
+  it('decides the framing from a bare 20-byte Binding request', () => {
+    const bare = stun5389(0x0001, tx(35));
+    expect(bare.length).toBe(20);
+    const r = recognize([media], 'tcp', [
+      { data: bare },
+      { data: stun5389(0x0101, tx(35)), fromOrig: false },
+    ]);
+    expect(detail<Record<string, unknown>>(r, 'stun').transactions).toMatchObject({
+      requests: 1,
+      answered: 1,
+    });
+  });
+
   it('gives up on a stream that is not framed media', () => {
     const r = recognize([media], 'tcp', [{ data: Buffer.from('GET / HTTP/1.1\r\nHost: x\r\n\r\n') }]);
     expect(r.result).toBeUndefined();
@@ -492,6 +505,13 @@ describe('garbage that merely looks like a protocol', () => {
     const r = recognize(RECOGNIZERS, 'udp', packets);
     expect(r.claimedBy).toBe('rtp');
     expect(r.result).toBeUndefined();
+  });
+
+  it('one RTCP-looking datagram on its own is not RTCP', () => {
+    const b = rtcpRr(1234);
+    const junk = Buffer.concat([b.subarray(0, 8), Buffer.alloc(50, 0x33)]);
+    junk.writeUInt16BE(3, 2); // a length that fits, then bytes that do not chain
+    expect(recognize(RECOGNIZERS, 'udp', [{ data: junk }]).result).toBeUndefined();
   });
 
   it('a DNS exchange whose id starts with 0x8x is not RTP', () => {

@@ -244,13 +244,34 @@ describe('SIP over UDP', () => {
     expect(f[2].detail?.method).toBe('BYE');
   });
 
-  it('parses two messages in one datagram and skips keep-alive CRLFs', () => {
+  it('parses two messages in one datagram and skips keep-alives (CRLFs, or spaces as some phones send)', () => {
     const r = run('udp', [
       { data: Buffer.concat([Buffer.from('\r\n\r\n'), INVITE, ACK]) },
       { data: Buffer.from('\r\n') },
+      { data: Buffer.from('     ') },
     ]);
-    expect(d(r)).toMatchObject({ messages: 2, requests: { INVITE: 1, ACK: 1 } });
-    expect(d(r).keepalives).toBeGreaterThanOrEqual(1);
+    expect(d(r)).toMatchObject({ messages: 2, requests: { INVITE: 1, ACK: 1 }, keepalives: 3 });
+    expect(d(r).unparsed).toBeUndefined();
+  });
+
+  it('lists the first messages with their identifying headers', () => {
+    const r = run('udp', [{ data: INVITE }, { data: OK, fromOrig: false }]);
+    const common = {
+      ts: expect.any(Number),
+      cseq: '314159 INVITE',
+      call_id: 'a84b4c76e66710@pc33.example.com',
+      via: 'SIP/2.0/UDP 10.0.0.5:5060;branch=z9hG4bK776asdhds',
+      content_type: 'application/sdp',
+    };
+    expect(d(r).first_messages).toEqual([
+      {
+        ...common,
+        from: 'orig',
+        line: 'INVITE sip:bob@example.com',
+        content_length: Buffer.byteLength(OFFER_SDP),
+      },
+      { ...common, from: 'resp', line: '200 OK', content_length: Buffer.byteLength(ANSWER_SDP) },
+    ]);
   });
 
   it('understands compact header forms and folded (continued) header lines', () => {

@@ -89,7 +89,6 @@ export interface MediaState {
   evidence: number;
   tcp: [TcpDirection, TcpDirection] | null;
   msg: ReturnType<typeof newStunMessage>;
-  chain: Int32Array;
 }
 
 /** One StunMessage for detect (which must not allocate) across all flows. */
@@ -270,8 +269,11 @@ function pumpTcp(s: MediaState, d: TcpDirection, ctx: PacketContext): void {
     const n = view.length;
     if (n === 0) return;
     if (d.framing === FRAMING_UNKNOWN) {
-      if (n < 28 && !(n >= 14 && rfc4571MediaAt(view, 0, n))) return;
-      d.framing = chooseFraming(view, 0, n);
+      if (n < 8) return;
+      const f = chooseFraming(view, 0, n);
+      // MS-TURN shows itself at bytes 20-27 only: with fewer bytes, wait for more before giving up.
+      if (f === FRAMING_LOST && n < 28) return;
+      d.framing = f;
     }
     if (d.framing === FRAMING_LOST) {
       d.buf.clear();
@@ -361,8 +363,9 @@ function rtpVerdict(s: MediaState, stunContext: boolean): number {
   if (r === null || r.packets === 0) return 0;
   const valid = validatedStreams(r);
   if (valid > 0) return r.packets >= 10 ? 0.95 : 0.85;
-  // ICE context: one or two RTP packets on a pair that just passed STUN checks are believable.
-  if (stunContext) return 0.6;
+  // ICE context: one or two RTP packets of one or two sources on a pair that just passed STUN
+  // checks are believable; many unrelated SSRCs are noise.
+  if (stunContext && r.streams.length <= 2) return 0.6;
   return 0;
 }
 
@@ -419,8 +422,8 @@ function finishMedia(s: MediaState, end: FlowEnd): AppResult {
   order.sort((a, b) => s.firstSeen[a] - s.firstSeen[b]);
   const detail: Record<string, unknown> = { protocols: order.map((p) => PROTOCOL_NAMES[p]) };
   if (s.tcp !== null) {
-    const f = Math.max(s.tcp[0].framing, s.tcp[1].framing);
-    detail.framing = f === FRAMING_RFC4571 ? 'rfc4571' : f === FRAMING_STUN ? 'stun' : 'lost';
+    const f = [s.tcp[0].framing, s.tcp[1].framing];
+    detail.framing = f.includes(FRAMING_RFC4571) ? 'rfc4571' : f.includes(FRAMING_STUN) ? 'stun' : 'lost';
   }
   const findings: Finding[] = [];
   if (stunOk) {
@@ -461,7 +464,6 @@ export const media: Recognizer<MediaState> = {
       evidence: 0,
       tcp: null,
       msg: newStunMessage(),
-      chain: new Int32Array(1),
     };
   },
 

@@ -193,6 +193,8 @@ export interface RtpStats {
   /** Count per RTCP type 200..207. */
   rtcpTypes: Int32Array;
   rtcpCompound: number;
+  /** Compound datagrams whose packet lengths chain exactly to the datagram's end (plain, not SRTCP). */
+  rtcpExact: number;
   /** Sender SSRCs of RTCP packets (at most 4) and how often each was seen. */
   rtcpSsrcs: number[];
   rtcpSsrcCounts: number[];
@@ -209,6 +211,7 @@ export function newRtpStats(): RtpStats {
     rtcpFromResp: 0,
     rtcpTypes: new Int32Array(8),
     rtcpCompound: 0,
+    rtcpExact: 0,
     rtcpSsrcs: [],
     rtcpSsrcCounts: [],
     chain: new Int32Array(1),
@@ -414,7 +417,10 @@ export function addRtcp(st: RtpStats, b: Buffer, off: number, len: number, fromO
   st.rtcpPackets++;
   if (fromOrig) st.rtcpFromOrig++;
   else st.rtcpFromResp++;
-  if (n > 1) st.rtcpCompound++;
+  if (n > 1) {
+    st.rtcpCompound++;
+    if (st.chain[0] === 1) st.rtcpExact++;
+  }
   st.rtcpTypes[b[off + 1] - 200]++;
   let p = off;
   for (let i = 0; i < n; i++) {
@@ -433,7 +439,7 @@ export function addRtcp(st: RtpStats, b: Buffer, off: number, len: number, fromO
 
 /** Whether the RTCP seen holds together on its own: a sender SSRC seen twice, or an exact compound. */
 export function rtcpConsistent(st: RtpStats): boolean {
-  if (st.rtcpCompound > 0 && st.chain[0] === 1) return true;
+  if (st.rtcpExact > 0) return true;
   for (const c of st.rtcpSsrcCounts) if (c >= 2) return true;
   return false;
 }

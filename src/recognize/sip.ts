@@ -36,6 +36,8 @@ const MAX_DIALOGS = 8;
 const MAX_FINDINGS = 16;
 const MAX_COUNTS = 32;
 const MAX_METHODS_PER_DIALOG = 12;
+/** Messages listed one by one in app_detail (the first ones of the flow). */
+const MAX_LOGGED = 16;
 /** Messages per flow after which the recognizer stops reading (the picture is clear by then). */
 const MAX_MESSAGES = 10_000;
 
@@ -131,9 +133,16 @@ function versionAt(b: Buffer, p: number, end: number): boolean {
   return true;
 }
 
-/** Offset past leading CR / LF (keep-alives), or `end`. */
+/**
+ * Offset past keep-alive bytes, or `end`: CRLFs (RFC 5626 section 3.5.1; RFC 3261 section 7.5 says
+ * to ignore CRLFs before a start line) and the spaces, tabs or NULs some user agents send instead.
+ */
 function skipCrlf(b: Buffer, p: number, end: number): number {
-  while (p < end && (b[p] === 0x0d || b[p] === 0x0a)) p++;
+  while (p < end) {
+    const c = b[p];
+    if (c !== 0x0d && c !== 0x0a && c !== 0x20 && c !== 0x09 && c !== 0x00) break;
+    p++;
+  }
   return p;
 }
 
@@ -537,8 +546,21 @@ interface SipDirection {
   fragmentBytes: number;
 }
 
+/** One message as app_detail lists it: the start line and the headers that identify it. */
+interface SipLogEntry {
+  from: 'orig' | 'resp';
+  ts: number;
+  line: string;
+  cseq?: string;
+  call_id?: string;
+  via?: string;
+  content_type?: string;
+  content_length?: number;
+}
+
 export interface SipState {
   transport: 'udp' | 'tcp' | 'websocket';
+  log: SipLogEntry[];
   dirs: [SipDirection, SipDirection];
   messages: number;
   requests: Map<string, number>;
@@ -645,8 +667,23 @@ function recordSdp(d: SipDialog, m: SipMessage, sdp: SdpSummary, fromOrig: boole
   }
 }
 
+function logEntry(m: SipMessage, ctx: PacketContext): SipLogEntry {
+  const e: SipLogEntry = {
+    from: ctx.fromOrig ? 'orig' : 'resp',
+    ts: ctx.ts,
+    line: m.request ? shortString(`${m.method} ${m.uri}`, 128) : shortString(`${m.status} ${m.reason}`, 128),
+  };
+  if (m.cseqNum >= 0) e.cseq = shortString(`${m.cseqNum} ${m.cseqMethod}`, 48);
+  if (m.callId !== undefined) e.call_id = shortString(m.callId, 64);
+  if (m.via !== undefined) e.via = shortString(m.via, 96);
+  if (m.contentType !== undefined) e.content_type = shortString(m.contentType, 64);
+  if (m.contentLength >= 0) e.content_length = m.contentLength;
+  return e;
+}
+
 function handleMessage(s: SipState, m: SipMessage, v: Buffer, ctx: PacketContext): void {
   s.messages++;
+  if (s.log.length < MAX_LOGGED) s.log.push(logEntry(m, ctx));
   if (m.truncated) s.truncated++;
   if (m.bodySkipped > 0) s.skippedBodies++;
   if (s.firstLine === undefined)
@@ -871,6 +908,7 @@ export const sip: Recognizer<SipState> = {
   start(ctx: PacketContext): SipState {
     return {
       transport: ctx.transport,
+      log: [],
       dirs: [newDirection(), newDirection()],
       messages: 0,
       requests: new Map(),
@@ -918,6 +956,7 @@ export const sip: Recognizer<SipState> = {
     if (s.userAgent !== undefined) detail.user_agent = s.userAgent;
     if (s.server !== undefined) detail.server = s.server;
     if (s.dialogs.length > 0) detail.dialogs = s.dialogs.map(dialogDetail);
+    detail.first_messages = s.log;
     if (s.dialogsDropped > 0) detail.dialogs_dropped_messages = s.dialogsDropped;
     if (s.keepalives > 0) detail.keepalives = s.keepalives;
     if (s.invalid > 0) detail.unparsed = s.invalid;
