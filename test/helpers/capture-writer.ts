@@ -309,3 +309,40 @@ export function pcapToBigEndian(le: Buffer): Buffer {
   }
   return out;
 }
+
+/** Where the structures of a well-formed capture end: the file header, then every record or block. */
+export interface Layout {
+  /** End of the pcap file header (24), or of the first SHB. */
+  headerEnd: number;
+  /** Every record (pcap) or block (pcapng) after the header: its start, end, and whether it is a packet. */
+  records: { start: number; end: number; packet: boolean }[];
+}
+
+/** Walks a well-formed pcap or pcapng file (independently of src/capture) to find its record boundaries. */
+export function layout(bytes: Buffer): Layout {
+  const be = bytes.readUInt32BE(0);
+  const records: Layout['records'] = [];
+  if (be === BT_SHB) {
+    let le = true;
+    for (let p = 0; p + 12 <= bytes.length;) {
+      if (bytes.readUInt32BE(p) === BT_SHB) le = bytes.readUInt32LE(p + 8) === 0x1a2b3c4d;
+      const type = le ? bytes.readUInt32LE(p) : bytes.readUInt32BE(p);
+      const len = le ? bytes.readUInt32LE(p + 4) : bytes.readUInt32BE(p + 4);
+      records.push({ start: p, end: p + len, packet: type === BT_EPB || type === BT_SPB || type === BT_PB });
+      p += len;
+    }
+    const first = records.shift()!;
+    return { headerEnd: first.end, records };
+  }
+  const le =
+    bytes.readUInt32LE(0) === 0xa1b2c3d4 ||
+    bytes.readUInt32LE(0) === 0xa1b23c4d ||
+    bytes.readUInt32LE(0) === 0xa1b2cd34;
+  const hdr = bytes.readUInt32LE(0) === 0xa1b2cd34 || be === 0xa1b2cd34 ? 24 : 16;
+  for (let p = 24; p + hdr <= bytes.length;) {
+    const caplen = le ? bytes.readUInt32LE(p + 8) : bytes.readUInt32BE(p + 8);
+    records.push({ start: p, end: p + hdr + caplen, packet: true });
+    p += hdr + caplen;
+  }
+  return { headerEnd: 24, records };
+}
