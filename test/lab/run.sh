@@ -326,11 +326,17 @@ run_scenario() {
   hold() {
     mkfifo "$W/hold-$1"
     ip netns exec "$NS_C" openssl s_client -connect "$(hostport "$4" "$5")" -bind "$(hostport "$2" "$3")" \
-      -quiet -no_ign_eof -nocommands -verify_quiet -noservername <"$W/hold-$1" >>"$W/client.log" 2>&1 &
+      -quiet -no_ign_eof -nocommands -verify_quiet -noservername <"$W/hold-$1" >"$W/hold-$1.log" 2>&1 &
     PIDS+=($!)
     sleep 120 >"$W/hold-$1" &
     PIDS+=($!)
     echo $! >"$W/hold-$1.writer"
+    # s_client reports the (self-signed) certificate while handshaking; its Finished follows at once.
+    local i
+    for i in $(seq 1 100); do
+      grep -q 'verify' "$W/hold-$1.log" 2>/dev/null && break
+      sleep 0.05
+    done
     sleep 0.3
   }
   say() { printf '%s\r\n' "$2" >"$W/hold-$1"; sleep 0.2; }
