@@ -6,7 +6,7 @@
  * Hot path, allocation-free for packets of existing flows: a symmetric hash of the 5-tuple
  * indexes an open-addressing table (linear probing, backward-shift deletion) of flow objects;
  * recency is an intrusive doubly-linked list per timeout class, so expiry only ever looks at
- * list heads.
+ * list heads, and only once the clock reaches the earliest head's deadline.
  */
 import { ipv4ToString } from '../decode/ipv4.js';
 import { ipv6ToString } from '../decode/ipv6.js';
@@ -83,6 +83,14 @@ const MAX_KEPT_ICMP_ERRORS = 8;
 const HIST_DATA = 0x20;
 
 export const DEFAULT_MAX_FLOWS = 131072;
+/** Slots the table starts with; it doubles as live flows grow (see `grow`). */
+const INITIAL_CAPACITY = 4096;
+/**
+ * Seconds of slack when deciding that no list head can have expired yet: far more than the
+ * rounding error of `lastTs + timeout` on epoch timestamps (about 1e-7 s), so skipping the
+ * check never skips an expiry; the exact comparison is still the one in `expire`.
+ */
+const EXPIRY_SLACK = 1e-3;
 
 export function defaultLikelyServerPort(port: number): boolean {
   return port > 0 && port < 1024;
@@ -94,6 +102,12 @@ function endpointHash(w0: number, w1: number, w2: number, w3: number, port: numb
   h = Math.imul(h ^ w1 ^ (h >>> 13), 0xc2b2ae35);
   h = Math.imul(h ^ w0 ^ (h >>> 16), 0x27d4eb2f);
   return Math.imul(h ^ port ^ (h >>> 15), 0x165667b1);
+}
+
+/** Combines the two endpoint hashes (so both directions agree) and the protocol into a nonzero int32. */
+function flowHash(a: number, b: number, proto: number): number {
+  const h = (a ^ b ^ Math.imul(proto + 1, 0x9e3779b1)) | 0;
+  return h === 0 ? 1 : h;
 }
 
 export class FlowTable {
@@ -119,8 +133,17 @@ export class FlowTable {
   };
 
   private readonly maxFlows: number;
-  private readonly slots: (Flow | null)[];
-  private readonly mask: number;
+  /**
+   * Open addressing in two parallel arrays: `hashes[i]` is the (never zero) hash of the flow in
+   * `slots[i]`, 0 when the slot is empty, so that a probe compares integers in one small typed
+   * array and reads a Flow object only when the hash matches. The table starts small and
+   * doubles while it is more than half full, up to `maxCapacity` (twice `maxFlows`): a capture
+   * with a few hundred live flows probes a few KB that stay in cache, not a 1 MB array.
+   */
+  private slots: (Flow | null)[];
+  private hashes: Int32Array;
+  private mask: number;
+  private readonly maxCapacity: number;
   private readonly heads: (Flow | null)[] = [null, null, null, null];
   private readonly tails: (Flow | null)[] = [null, null, null, null];
   private readonly timeouts: number[];
@@ -129,14 +152,22 @@ export class FlowTable {
   private readonly observer: PayloadObserver | undefined;
   private readonly onFlowEnd: (flow: Flow) => void;
   private now = -Infinity;
+  /**
+   * Below this capture time no list head can be past its timeout, so `expire` need not run.
+   * Reset to -Infinity whenever a head changes or a head's lastTs moves (see `unlink`, `linkTail`, `add`).
+   */
+  private nextExpiry = -Infinity;
   private nextId = 1;
 
   constructor(options: FlowTableOptions) {
     this.maxFlows = Math.max(16, options.maxFlows ?? DEFAULT_MAX_FLOWS);
     let capacity = 64;
     while (capacity < this.maxFlows * 2) capacity *= 2;
-    this.slots = new Array<Flow | null>(capacity).fill(null);
-    this.mask = capacity - 1;
+    this.maxCapacity = capacity;
+    const initial = Math.min(capacity, INITIAL_CAPACITY);
+    this.slots = new Array<Flow | null>(initial).fill(null);
+    this.hashes = new Int32Array(initial);
+    this.mask = initial - 1;
     this.timeouts = [
       options.tcpTimeout ?? 300,
       options.closeLinger ?? 5,
@@ -164,7 +195,7 @@ export class FlowTable {
     }
     if (ts > this.now) {
       this.now = ts;
-      this.expire(ts);
+      if (ts >= this.nextExpiry) this.expire(ts);
     }
     const proto = view.proto;
     let sport = 0;
@@ -242,11 +273,11 @@ export class FlowTable {
       return;
     }
 
-    const hash =
-      (endpointHash(view.src0, view.src1, view.src2, view.src3, sport) ^
-        endpointHash(view.dst0, view.dst1, view.dst2, view.dst3, dport) ^
-        Math.imul(proto + 1, 0x9e3779b1)) >>>
-      0;
+    const hash = flowHash(
+      endpointHash(view.src0, view.src1, view.src2, view.src3, sport),
+      endpointHash(view.dst0, view.dst1, view.dst2, view.dst3, dport),
+      proto,
+    );
     let flow = this.lookup(hash, proto, view, sport, dport);
     let fromOrig = true;
     if (flow !== null) {
@@ -277,7 +308,12 @@ export class FlowTable {
     ep.pkts++;
     ep.ipBytes += view.ipTotalLength;
     ep.frameBytes += frameLength;
-    flow.lastTs = ts;
+    // A list head's lastTs is its list's expiry deadline (out-of-order timestamps can even move it back).
+    if (flow.prev === null) this.nextExpiry = -Infinity;
+    // Packets can come out of time order (merged captures, several interfaces): keep the earliest
+    // and latest times, as tshark's conversation table does, so a duration is never negative.
+    if (ts > flow.lastTs) flow.lastTs = ts;
+    else if (ts < flow.firstTs) flow.firstTs = ts;
     flow.lastFrame = frame;
     if (extraFragment) flow.fragments++;
     if (view.fragment === Fragment.Later) {
@@ -337,12 +373,14 @@ export class FlowTable {
   }
 
   private lookup(hash: number, proto: number, view: PacketView, sport: number, dport: number): Flow | null {
-    const slots = this.slots;
+    const hashes = this.hashes;
     const mask = this.mask;
     for (let i = hash & mask; ; i = (i + 1) & mask) {
-      const f = slots[i];
-      if (f === null) return null;
-      if (f.hash !== hash || f.proto !== proto || f.ipVersion !== view.ipVersion) continue;
+      const h = hashes[i];
+      if (h === 0) return null;
+      if (h !== hash) continue;
+      const f = this.slots[i] as Flow;
+      if (f.proto !== proto || f.ipVersion !== view.ipVersion) continue;
       const o = f.orig;
       const r = f.resp;
       if (
@@ -435,10 +473,9 @@ export class FlowTable {
         hasPorts: view.quoteHasPorts,
       };
     }
-    const slots = this.slots;
-    let i = hash & this.mask;
-    while (slots[i] !== null) i = (i + 1) & this.mask;
-    slots[i] = flow;
+    if ((this.stats.liveFlows + 1) * 2 > this.slots.length && this.slots.length < this.maxCapacity)
+      this.grow();
+    this.place(flow);
     this.linkTail(flow, flow.list);
     const stats = this.stats;
     stats.flows++;
@@ -456,16 +493,17 @@ export class FlowTable {
     const qproto = view.quoteProto;
     const sport = view.quoteHasPorts ? view.quoteSrcPort : 0;
     const dport = view.quoteHasPorts ? view.quoteDstPort : 0;
-    const hash =
-      (endpointHash(view.quoteSrc0, view.quoteSrc1, view.quoteSrc2, view.quoteSrc3, sport) ^
-        endpointHash(view.quoteDst0, view.quoteDst1, view.quoteDst2, view.quoteDst3, dport) ^
-        Math.imul(qproto + 1, 0x9e3779b1)) >>>
-      0;
-    const slots = this.slots;
+    const hash = flowHash(
+      endpointHash(view.quoteSrc0, view.quoteSrc1, view.quoteSrc2, view.quoteSrc3, sport),
+      endpointHash(view.quoteDst0, view.quoteDst1, view.quoteDst2, view.quoteDst3, dport),
+      qproto,
+    );
     for (let i = hash & this.mask; ; i = (i + 1) & this.mask) {
-      const f = slots[i];
-      if (f === null) break;
-      if (f.hash !== hash || f.proto !== qproto || f.ipVersion !== view.quoteIpVersion) continue;
+      const h = this.hashes[i];
+      if (h === 0) break;
+      if (h !== hash) continue;
+      const f = this.slots[i] as Flow;
+      if (f.proto !== qproto || f.ipVersion !== view.quoteIpVersion) continue;
       const o = f.orig;
       const r = f.resp;
       const forward =
@@ -520,6 +558,12 @@ export class FlowTable {
         f = next;
       }
     }
+    let next = Infinity;
+    for (let l = 0; l < LIST_COUNT; l++) {
+      const h = this.heads[l];
+      if (h !== null && h.lastTs + this.timeouts[l] < next) next = h.lastTs + this.timeouts[l];
+    }
+    this.nextExpiry = next - EXPIRY_SLACK;
   }
 
   private evictOldest(): void {
@@ -537,19 +581,23 @@ export class FlowTable {
   private remove(flow: Flow, reason: EndReason): void {
     this.unlink(flow);
     const slots = this.slots;
+    const hashes = this.hashes;
     const mask = this.mask;
     let i = flow.hash & mask;
     while (slots[i] !== flow) i = (i + 1) & mask;
     slots[i] = null;
+    hashes[i] = 0;
     // Backward-shift deletion keeps every probe chain unbroken without tombstones.
     for (let j = (i + 1) & mask; ; j = (j + 1) & mask) {
-      const g = slots[j];
-      if (g === null) break;
-      const k = g.hash & mask;
+      const h = hashes[j];
+      if (h === 0) break;
+      const k = h & mask;
       const stays = i <= j ? i < k && k <= j : i < k || k <= j;
       if (stays) continue;
-      slots[i] = g;
+      slots[i] = slots[j];
+      hashes[i] = h;
       slots[j] = null;
+      hashes[j] = 0;
       i = j;
     }
     this.stats.liveFlows--;
@@ -557,19 +605,44 @@ export class FlowTable {
     this.onFlowEnd(flow);
   }
 
+  /** Puts the flow in the first free slot of its probe sequence. */
+  private place(flow: Flow): void {
+    const mask = this.mask;
+    let i = flow.hash & mask;
+    while (this.hashes[i] !== 0) i = (i + 1) & mask;
+    this.slots[i] = flow;
+    this.hashes[i] = flow.hash;
+  }
+
+  /** Doubles the table: only while the number of live flows reaches a new high, so rarely. */
+  private grow(): void {
+    const old = this.slots;
+    const capacity = old.length * 2;
+    this.slots = new Array<Flow | null>(capacity).fill(null);
+    this.hashes = new Int32Array(capacity);
+    this.mask = capacity - 1;
+    for (const f of old) if (f !== null) this.place(f);
+  }
+
   private linkTail(flow: Flow, list: number): void {
     flow.list = list;
     flow.next = null;
     flow.prev = this.tails[list];
     if (flow.prev !== null) flow.prev.next = flow;
-    else this.heads[list] = flow;
+    else {
+      this.heads[list] = flow;
+      this.nextExpiry = -Infinity;
+    }
     this.tails[list] = flow;
   }
 
   private unlink(flow: Flow): void {
     const l = flow.list;
     if (flow.prev !== null) flow.prev.next = flow.next;
-    else this.heads[l] = flow.next;
+    else {
+      this.heads[l] = flow.next;
+      this.nextExpiry = -Infinity;
+    }
     if (flow.next !== null) flow.next.prev = flow.prev;
     else this.tails[l] = flow.prev;
     flow.prev = null;
