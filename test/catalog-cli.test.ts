@@ -3,10 +3,10 @@
  * table output for a role and between two roles, media port overrides, user catalog files, and
  * the usage errors (exit status 2, a message on stderr, nothing on stdout).
  */
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { runCli } from './helpers/cli.js';
 import { REPO_ROOT } from './helpers/shared.js';
 
@@ -32,6 +32,9 @@ interface JsonDoc {
   query: Record<string, string>;
   rows: JsonRow[];
 }
+
+const tmp = mkdtempSync(join(tmpdir(), 'lpa-catalog-cli-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 function json(args: string[]): JsonDoc {
   const r = runCli(['catalog', ...args, '--format', 'json']);
@@ -185,8 +188,7 @@ describe('lync-port-audit catalog', () => {
   });
 
   it('--catalog reads a user file that extends the built-in catalog', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'lpa-catalog-cli-'));
-    const file = join(dir, 'site.json');
+    const file = join(tmp, 'site.json');
     writeFileSync(
       file,
       JSON.stringify({
@@ -227,7 +229,7 @@ describe('lync-port-audit catalog', () => {
       rows: Array<Record<string, unknown>>;
     };
     doc.rows[1].ports = '70000';
-    const file = join(mkdtempSync(join(tmpdir(), 'lpa-catalog-cli-')), 'bad.json');
+    const file = join(tmp, 'bad.json');
     writeFileSync(file, JSON.stringify(doc));
     const err = errorRun(['--catalog', file]);
     expect(err).toBe(

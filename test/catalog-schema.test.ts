@@ -3,16 +3,17 @@
  * for what a schema cannot say. A broken file fails with one line naming the file, the row (index
  * and id) and the field. Also: user files that extend the built-in catalog.
  */
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { CatalogError, listProducts, loadCatalog, parsePorts } from '../src/catalog/index.js';
 import { REPO_ROOT } from './helpers/shared.js';
 
 type Json = Record<string, unknown>;
 
 const dir = mkdtempSync(join(tmpdir(), 'lpa-catalog-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
 let serial = 0;
 
 function builtin(): Json & { rows: Json[] } {
