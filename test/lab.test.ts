@@ -12,13 +12,13 @@
  * installed (CI installs them); otherwise the reason is printed. LPA_LAB=stored skips the live
  * run, LPA_LAB=live makes an unavailable lab a failure.
  *
- * expected.json also carries each flow's verdict and the per-role tallies: the analyze
- * assertions extend checkSide() and the role check below with them.
+ * The flows come from `analyze` with the lab's topology, so each flow's verdict and the per-role
+ * tallies (server role, port/transport → verdicts) are checked against expected.json as well.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseNdjson, runCli } from './helpers/cli.js';
+import { runCli } from './helpers/cli.js';
 import { REPO_ROOT } from './helpers/shared.js';
 import {
   inCidr,
@@ -38,7 +38,8 @@ import {
   type Side,
   type SideExpectation,
 } from './helpers/lab.js';
-import type { FlowRecord } from '../src/flow/record.js';
+import type { Analysis } from '../src/verdict/analysis.js';
+import type { JudgedFlow } from '../src/verdict/types.js';
 
 const names = scenarioNames();
 const scenarios = new Map<string, Scenario>(names.map((n) => [n, loadScenario(n)]));
@@ -46,10 +47,22 @@ const labTopology = loadTopology(join(LAB_DIR, 'topology.json'));
 const runSh = readFileSync(join(LAB_DIR, 'run.sh'), 'utf8');
 const VERDICTS = ['ok', 'blocked', 'refused', 'filtered', 'unexpected', 'mismatch', 'one-way', 'incomplete'];
 
-function flowsOf(capture: string): FlowRecord[] {
-  const run = runCli(['flows', '--no-progress', capture]);
-  if (run.status !== 0) throw new Error(`flows ${capture} exited ${run.status}: ${run.stderr}`);
-  return parseNdjson<FlowRecord>(run.stdout);
+/**
+ * The capture's flows as `analyze` judges them with the lab's topology: every field of `flows`
+ * plus roles, catalog rows and the verdict, so both the wire facts and the verdicts are checked.
+ */
+function flowsOf(capture: string): JudgedFlow[] {
+  const run = runCli([
+    'analyze',
+    '--no-progress',
+    '--format',
+    'json',
+    '--topology',
+    join(LAB_DIR, 'topology.json'),
+    capture,
+  ]);
+  if (run.status !== 0) throw new Error(`analyze ${capture} exited ${run.status}: ${run.stderr}`);
+  return (JSON.parse(run.stdout) as Analysis).flows;
 }
 
 const key = (proto: string, a: string, ap: number, b: string, bp: number): string =>
@@ -62,12 +75,14 @@ function countOk(actual: number, want: CountExpectation): boolean {
 }
 
 /** Every way one side's record differs from its expectation, as readable lines. */
-function checkSide(f: FlowExpectation, want: SideExpectation, rec: FlowRecord | undefined): string[] {
+function checkSide(f: FlowExpectation, want: SideExpectation, rec: JudgedFlow | undefined): string[] {
   const where = `${f.id} (${flowKey(f)})`;
   if (want.seen === false)
     return rec ? [`${where}: must not be in this capture, found ${rec.conn_state} ${rec.history}`] : [];
   if (!rec) return [`${where}: not in this capture`];
   const bad: string[] = [];
+  if (want.verdict !== undefined && rec.verdict !== want.verdict)
+    bad.push(`${where}: verdict ${rec.verdict} (${rec.reason}), want ${want.verdict}`);
   if (want.conn_state !== undefined && rec.conn_state !== want.conn_state)
     bad.push(`${where}: conn_state ${rec.conn_state} (history ${rec.history}), want ${want.conn_state}`);
   if (want.history !== undefined && rec.history !== want.history)
@@ -98,7 +113,7 @@ function checkSide(f: FlowExpectation, want: SideExpectation, rec: FlowRecord | 
 
 function checkCapture(s: Scenario, side: Side, capture: string, records = flowsOf(capture)): void {
   const byKey = new Map(
-    records.map((r) => [key(r.proto, r.orig_h, r.orig_p, r.resp_h, r.resp_p), r] as [string, FlowRecord]),
+    records.map((r) => [key(r.proto, r.orig_h, r.orig_p, r.resp_h, r.resp_p), r] as [string, JudgedFlow]),
   );
   const problems: string[] = [];
   const expectedKeys = new Set<string>();
@@ -123,7 +138,28 @@ function checkCapture(s: Scenario, side: Side, capture: string, records = flowsO
       continue;
     problems.push(`extra flow ${k} ${r.conn_state} ${r.history}`);
   }
+  // Per role, as analyze judged them: the server role's port/transport → verdict counts.
+  const tallies: Record<string, Record<string, Record<string, number>>> = {};
+  for (const r of records) {
+    if (!expectedKeys.has(key(r.proto, r.orig_h, r.orig_p, r.resp_h, r.resp_p)) || r.resp_role === null)
+      continue;
+    const row = ((tallies[r.resp_role] ??= {})[`${r.resp_p}/${r.proto}`] ??= {});
+    row[r.verdict] = (row[r.verdict] ?? 0) + 1;
+  }
+  if (JSON.stringify(sortKeys(tallies)) !== JSON.stringify(sortKeys(s.roles[side])))
+    problems.push(
+      `per-role verdicts ${JSON.stringify(sortKeys(tallies))}, want ${JSON.stringify(sortKeys(s.roles[side]))}`,
+    );
   expect(problems, `${s.scenario} ${side}: ${capture}`).toEqual([]);
+}
+
+function sortKeys(value: unknown): unknown {
+  if (typeof value !== 'object' || value === null) return value;
+  return Object.fromEntries(
+    Object.keys(value)
+      .sort()
+      .map((k) => [k, sortKeys((value as Record<string, unknown>)[k])]),
+  );
 }
 
 /** The per-role tallies that the flows' verdicts imply; expected.json must say the same. */

@@ -64,21 +64,32 @@ export function flowOutcome(rec: FlowRecord, captureEnd: number): OutcomeResult 
           outcome: 'incomplete',
           reason: `only the responder's side of the handshake was captured (conn_state ${rec.conn_state})`,
         };
-      case 'OTH':
-        if (rec.orig_pkts > 0 && rec.resp_pkts > 0) {
-          if (tlsFailed) return { outcome: 'no-answer', reason: tlsFailed.message };
-          return { outcome: 'answered', reason: 'packets both ways (the capture started mid-connection)' };
+      default: {
+        const both = `${rec.orig_pkts}/${rec.resp_pkts} packets`;
+        // No handshake in the capture: it started mid-connection (issue 3's "incomplete"), even
+        // when packets flowed both ways (the per-role rows still count that as the port working).
+        if (rec.orig_from !== 'syn' && rec.orig_from !== 'syn-ack') {
+          if (tlsFailed && rec.resp_pkts > 0) return { outcome: 'no-answer', reason: tlsFailed.message };
+          return {
+            outcome: 'incomplete',
+            reason:
+              rec.orig_pkts > 0 && rec.resp_pkts > 0
+                ? `the capture started mid-connection (no handshake seen); packets flowed both ways (${both}, conn_state ${rec.conn_state})`
+                : `the capture started mid-connection and saw one direction only (conn_state ${rec.conn_state})`,
+          };
         }
-        return {
-          outcome: 'incomplete',
-          reason: 'the capture started mid-connection and saw one direction only',
-        };
-      default:
         if (tlsFailed) return { outcome: 'no-answer', reason: `TCP connected, but ${tlsFailed.message}` };
+        // Established and never closed before the capture ended: it worked, but the capture ended mid-flow.
+        if (rec.conn_state === 'S1' && rec.end_reason === 'end-of-capture')
+          return {
+            outcome: 'incomplete',
+            reason: `TCP handshake completed and the connection was still open when the capture ended (${both})`,
+          };
         return {
           outcome: 'answered',
-          reason: `TCP handshake completed (conn_state ${rec.conn_state}, ${rec.orig_pkts}/${rec.resp_pkts} packets)`,
+          reason: `TCP handshake completed (conn_state ${rec.conn_state}, ${both})`,
         };
+      }
     }
   }
 

@@ -34,7 +34,10 @@ export interface RowSummary {
   optional?: boolean;
   flows: number;
   verdicts: Partial<Record<Verdict, number>>;
-  /** 'problem' when any flow failed, 'ok' when all answered, 'seen' for only incomplete flows, 'not-seen'. */
+  /**
+   * 'problem' when any flow failed; 'ok' when flows got through (ok, or incomplete with packets both
+   * ways); 'seen' when the only flows were cut by the capture before showing either.
+   */
   status: 'problem' | 'ok' | 'seen' | 'not-seen';
   problem_peers: PeerCount[];
   problem_peer_count: number;
@@ -74,6 +77,8 @@ export interface RoleSummary {
 interface RowAcc {
   row: RowSummary;
   peers: Map<string, PeerCount>;
+  /** Flows that show the port working: ok, or cut by the capture with packets both ways. */
+  working: number;
 }
 
 interface RoleAcc {
@@ -130,12 +135,16 @@ export class RoleAggregator {
             problem_peer_count: 0,
           },
           peers: new Map(),
+          working: 0,
         };
         acc.rows.set(m.id, row);
       }
       const r = row.row;
       r.flows++;
       r.verdicts[flow.verdict] = (r.verdicts[flow.verdict] ?? 0) + 1;
+      // Traffic both ways proves the port works even when the capture cut the flow short.
+      if (flow.verdict === 'ok' || (flow.verdict === 'incomplete' && flow.orig_pkts > 0 && flow.resp_pkts > 0))
+        row.working++;
       if (isProblem(flow.verdict)) {
         acc.problems++;
         const peer = m.direction === 'inbound' ? flow.orig_h : flow.resp_h;
@@ -188,12 +197,12 @@ export class RoleAggregator {
     const out: RoleSummary[] = [];
     for (const [role, acc] of this.roles) {
       const rows: RowSummary[] = [];
-      for (const { row, peers } of acc.rows.values()) {
+      for (const { row, peers, working } of acc.rows.values()) {
         const all = [...peers.values()].sort((a, b) => b.flows - a.flows);
         row.problem_peers = all.slice(0, MAX_PEERS);
         row.problem_peer_count = new Set(all.map((p) => p.peer)).size;
         const problems = Object.entries(row.verdicts).some(([v, n]) => n! > 0 && isProblem(v as Verdict));
-        row.status = problems ? 'problem' : (row.verdicts.ok ?? 0) > 0 ? 'ok' : 'seen';
+        row.status = problems ? 'problem' : working > 0 ? 'ok' : 'seen';
         rows.push(row);
       }
       rows.sort((a, b) => rank(a) - rank(b) || problemCount(b) - problemCount(a) || a.id.localeCompare(b.id));
