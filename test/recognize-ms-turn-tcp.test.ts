@@ -10,7 +10,7 @@
  *   then:   type (02 control / 03 data), 00, u16 length, message
  */
 import { describe, expect, it } from 'vitest';
-import { ByteConn, hex, recognizeTrace } from './helpers/app.js';
+import { ByteConn, hex, recognizeTrace, udpDatagram } from './helpers/app.js';
 import { Trace } from './helpers/traffic.js';
 import {
   CCS,
@@ -128,6 +128,8 @@ describe('MS-TURN over TCP (pseudo-TLS to the A/V Edge)', () => {
   it('no answer to the pseudo hello, a reset, or a real TLS answer are ms-turn-tcp-handshake-failed', async () => {
     const silence = new Trace();
     new ByteConn(silence, ENDS).handshake().send(true, PSEUDO_CLIENT_HELLO).ack(false);
+    silence.wait(400); // past the TCP inactivity timeout: unanswered, not cut by the capture's end
+    udpDatagram(silence, '192.0.2.99', '192.0.2.98', 5000, 5001, Buffer.from('tick'));
     const reset = new Trace();
     new ByteConn(reset, ENDS).handshake().send(true, PSEUDO_CLIENT_HELLO).reset(false);
     const web = new Trace();

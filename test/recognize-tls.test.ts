@@ -6,7 +6,7 @@
  * Where tshark is installed it reads the same files and must find the same SNI and versions.
  */
 import { describe, expect, it } from 'vitest';
-import { ByteConn, recognizeTrace, writeTrace } from './helpers/app.js';
+import { ByteConn, recognizeTrace, udpDatagram, writeTrace } from './helpers/app.js';
 import { tsharkAvailable, tsharkFields } from './helpers/tshark.js';
 import { Trace } from './helpers/traffic.js';
 import {
@@ -162,12 +162,20 @@ describe('TLS recognizer', () => {
   });
 
   it('silence after the ClientHello, and a closed connection, are told apart', async () => {
+    // Silence for longer than the TCP inactivity timeout (300 s): the flow times out unanswered.
     const t1 = new Trace();
     conn(t1).send(true, CH).ack(false);
-    expect(finding(only(await recognizeTrace(t1, 'silence')))).toMatchObject({
-      reason: 'no-answer',
-      ended: 'silence',
-    });
+    t1.wait(400);
+    udpDatagram(t1, '10.0.0.99', '10.0.0.98', 5000, 5001, Buffer.from('tick'));
+    const r1 = only(await recognizeTrace(t1, 'silence'));
+    expect(r1.end_reason).toBe('timeout');
+    expect(finding(r1)).toMatchObject({ reason: 'no-answer', ended: 'silence' });
+    // The same silence cut short by the end of the capture proves nothing: no finding.
+    const t0 = new Trace();
+    conn(t0).send(true, CH).ack(false);
+    const r0 = only(await recognizeTrace(t0, 'silence-capture-end'));
+    expect(r0.app_findings).toBeUndefined();
+    expect(r0.app_detail).toMatchObject({ handshake_complete: false, capture_ended_during_handshake: true });
     const t2 = new Trace();
     conn(t2).send(true, CH).close();
     expect(finding(only(await recognizeTrace(t2, 'closed')))).toMatchObject({

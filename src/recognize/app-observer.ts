@@ -17,7 +17,7 @@
  */
 import { TCP_SYN, IPPROTO_TCP, IPPROTO_UDP, type PacketView } from '../decode/view.js';
 import { connState } from '../flow/conn-state.js';
-import { OrigFrom, type Flow } from '../flow/flow.js';
+import { END_REASON_NAMES, OrigFrom, type Flow } from '../flow/flow.js';
 import type { PayloadObserver } from '../flow/table.js';
 import type { AppResult, PacketContext, Payload, Recognizer } from './types.js';
 
@@ -254,6 +254,8 @@ export function createAppObserver(recognizers: readonly Recognizer[]): AppObserv
         origPort: flow.orig.port,
         respPort: flow.resp.port,
         transport: flow.proto === IPPROTO_TCP ? 'tcp' : 'udp',
+        endReason: END_REASON_NAMES[flow.endReason],
+        lastTs: flow.lastTs,
       });
     },
   };

@@ -250,7 +250,13 @@ function finish(s: MsTurnTcpState, end: FlowEnd): AppResult {
 
   const findings: Finding[] = [];
   const serverPort = s.clientIsOrig ? end.respPort : end.origPort;
-  if (clientHello && !serverHello) {
+  // Silence cut short by the end of the capture proves nothing (the answer may not have been captured).
+  const cutByCaptureEnd =
+    server.other === undefined &&
+    ending(end.connState).startsWith('no answer') &&
+    end.endReason === 'end-of-capture';
+  if (cutByCaptureEnd) detail.capture_ended_during_handshake = true;
+  if (clientHello && !serverHello && !cutByCaptureEnd) {
     let message: string;
     const fd: Record<string, unknown> = { conn_state: end.connState, port: serverPort };
     if (server.other !== undefined) {

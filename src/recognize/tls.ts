@@ -780,6 +780,14 @@ function endingText(e: { how: string; by?: string }): string {
 }
 
 /**
+ * Silence that ended with the capture, within the inactivity timeout: the answer may simply not
+ * have been captured, so an unfinished handshake proves nothing.
+ */
+function cutByCaptureEnd(end: FlowEnd): boolean {
+  return ending(end.connState).how === 'silence' && end.endReason === 'end-of-capture';
+}
+
+/**
  * A handshake that began in the capture (a ClientHello was seen) and did not complete:
  * no ServerHello, a fatal alert, or (TLS 1.2 and earlier) no ChangeCipherSpec / application data
  * after the hellos; for TLS 1.3 no encrypted traffic from the client after the server's flight.
@@ -788,6 +796,7 @@ function handshakeFinding(s: TlsState, end: FlowEnd, label: string): Finding | u
   if (s.clientHello === undefined || s.sslv2Hello || handshakeComplete(s)) return undefined;
   const e = ending(end.connState);
   const fatal = s.alerts.find((a) => a.level === 'fatal');
+  if (fatal === undefined && cutByCaptureEnd(end)) return undefined;
   const serverPort = s.clientIsOrig ? end.respPort : end.origPort;
   const detail: Record<string, unknown> = {
     stage: s.serverHello !== undefined ? 'after_server_hello' : 'after_client_hello',
@@ -862,6 +871,8 @@ export function finishTls(s: TlsState, end: FlowEnd, label = 'TLS'): AppResult {
   const midstream = ch === undefined && sh === undefined;
   if (midstream) detail.handshake_complete = 'not seen (the capture started mid-session)';
   else detail.handshake_complete = handshakeComplete(s);
+  if (detail.handshake_complete === false && cutByCaptureEnd(end))
+    detail.capture_ended_during_handshake = true;
   detail.records = { orig: s.orig.records, resp: s.resp.records };
   if (s.gaps > 0 || s.orig.midstream || s.resp.midstream) detail.gaps = true;
   if (s.malformedHello) detail.malformed_hello = true;

@@ -96,4 +96,8 @@ export interface FlowEnd {
   origPort: number;
   respPort: number;
   transport: 'tcp' | 'udp';
+  /** Why the flow ended ('end-of-capture', 'timeout', 'closed', ...): a request cut off by the end of the capture is not a failure. */
+  endReason?: 'end-of-capture' | 'timeout' | 'evicted' | 'reused' | 'closed';
+  /** Capture time of the flow's last packet, in seconds. */
+  lastTs?: number;
 }
