@@ -269,13 +269,16 @@ describe('simple and obsolete packet blocks', () => {
     expect(records.map((r) => `${r.caplen}/${r.origLen}`)).toEqual(rows.map((r) => `${r[0]}/${r[1]}`));
   });
 
-  it('an SPB whose block holds fewer bytes than its length claims is cut to the block', async () => {
+  it('an SPB whose block holds fewer bytes than its length calls for is an error, as in tshark', async () => {
     const p = join(dir, 'spb-short.pcapng');
-    // Original length 200, interface snaplen 0 (none), but only 40 bytes in the block.
-    const short = { data: frames[2].subarray(0, 40), sec: 0, nsec: 0, origLen: frames[2].length };
-    writeFileSync(p, Buffer.concat([shb(true), idb({ linkType: 1 }, true), spb(short, true)]));
+    // Original length 200, interface snaplen 0 (no limit), but only 41 bytes (44 with padding) in the block.
+    const short = { data: frames[2].subarray(0, 41), sec: 0, nsec: 0, origLen: frames[2].length };
+    const head = Buffer.concat([shb(true), idb({ linkType: 1 }, true)]);
+    writeFileSync(p, Buffer.concat([head, spb(short, true)]));
     const { records, error } = await readAll(p);
-    expect(error).toBeUndefined();
-    expect(records.map((r) => `${r.caplen}/${r.origLen}`)).toEqual([`40/${frames[2].length}`]);
+    expect(records).toEqual([]);
+    expect(error).toBe(
+      `${p}: byte ${head.length}: simple packet block of 60 bytes is too short for its ${frames[2].length}-byte packet`,
+    );
   });
 });

@@ -287,13 +287,20 @@ export async function readPcapngBlocks(ctx: ReadContext, rec: CaptureRecord): Pr
       if (blockLen < 16)
         throw new CaptureError(name, blockOffset, `simple packet block too short (${blockLen} bytes)`);
       const origLen = u32(buf, p + 8, le);
-      let caplen = Math.min(origLen, blockLen - 16);
-      if (iface.snaplen !== 0 && caplen > iface.snaplen) caplen = iface.snaplen;
+      // Section 4.4: the captured length is the original length cut to the interface's snaplen
+      // (0: no limit), and the block must hold that many bytes (as wiretap checks too).
+      const caplen = iface.snaplen !== 0 && origLen > iface.snaplen ? iface.snaplen : origLen;
       if (caplen > MAX_PACKET_LENGTH)
         throw new CaptureError(
           name,
           blockOffset,
           `simple packet block claims a ${caplen}-byte packet, bigger than the maximum of ${MAX_PACKET_LENGTH}`,
+        );
+      if (16 + caplen > blockLen)
+        throw new CaptureError(
+          name,
+          blockOffset,
+          `simple packet block of ${blockLen} bytes is too short for its ${caplen}-byte packet`,
         );
       // An SPB has no timestamp; we give it the previous packet's so that flow durations stay sane.
       rec.tsSec = lastSec;
