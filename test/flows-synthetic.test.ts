@@ -62,6 +62,8 @@ interface Expected {
   orig_bytes?: number;
   resp_bytes?: number;
   orig_from?: string;
+  ts?: number;
+  duration?: number;
   vlan?: number;
   fragments?: number;
   icmp?: { type: number; code: number; about: 'orig' | 'resp' };
@@ -246,6 +248,17 @@ const SCENARIOS: Scenario[] = [
       { flow: 'tcp 40016>443', conn_state: 'SF', history: 'ShADadFf', orig_bytes: 10, resp_bytes: 20 },
       { flow: 'tcp 40016>443', conn_state: 'SF', history: 'ShADadFf', orig_bytes: 30, resp_bytes: 40 },
     ],
+  },
+  {
+    // Merged or multi-interface captures are not always in time order: the flow spans from the
+    // earliest to the latest packet (tshark's conversation table: start = min, duration = max - min).
+    name: 'UDP with timestamps out of order',
+    build: (t) =>
+      t
+        .add(udpFrame(C, S, 50011, 3478, 10), 500_000)
+        .add(udpFrame(S, C, 3478, 50011, 10), -100_000)
+        .add(udpFrame(C, S, 50011, 3478, 10), 50_000),
+    flows: [{ flow: 'udp 50011>3478', conn_state: 'SF', ts: 1_700_000_000.4, duration: 0.1 }],
   },
   {
     name: 'UDP request and response',
