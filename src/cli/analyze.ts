@@ -9,6 +9,8 @@ import { readFileSync } from 'node:fs';
 import { readFlows } from '../flow/read.js';
 import { toFlowRecord, type FlowRecord } from '../flow/record.js';
 import { RECOGNIZERS, attachApp, createAppObserver } from '../recognize/index.js';
+import { buildCalls } from '../recognize/calls.js';
+import { linkRpcFlows } from '../recognize/rpc-links.js';
 import { RoleInference } from '../topology/infer.js';
 import {
   RoleResolver,
@@ -177,12 +179,11 @@ export async function runAnalyze(captures: string[], opts: AnalyzeOptions): Prom
       const rec = attachApp(toFlowRecord(flow, seed), apps.finish(flow));
       if (rec.ts < firstTs) firstTs = rec.ts;
       if (rec.ts + rec.duration > lastTs) lastTs = rec.ts + rec.duration;
-      if (inferring) {
-        inference.add(rec);
-        records.push(rec);
-        return;
-      }
-      take(judgeFlow(rec, { catalog: loaded.access, roles: resolver, captureEnd: now }));
+      if (inferring) inference.add(rec);
+      // Streaming NDJSON with a given topology judges each flow as it ends (bounded memory, no
+      // cross-flow links); every other report keeps the records for the cross-flow steps.
+      if (streaming) take(judgeFlow(rec, { catalog: loaded.access, roles: resolver, captureEnd: now }));
+      else records.push(rec);
     },
     beforeRead: () => writer?.ready(),
     onProgress: progress.update,
@@ -193,10 +194,14 @@ export async function runAnalyze(captures: string[], opts: AnalyzeOptions): Prom
   if (inferring) {
     const inferred = inference.infer(loaded.listenPorts);
     topology = given.source === 'none' ? inferred : mergeTopologies(given, inferred);
-    const finalResolver = new RoleResolver(topology);
-    for (const rec of records)
-      take(judgeFlow(rec, { catalog: loaded.access, roles: finalResolver, captureEnd: lastTs }));
   }
+  // Cross-flow steps: DCE/RPC follow-on connections, and the call view from SIP and SDP.
+  const rpcLinked = linkRpcFlows(records);
+  const calls = buildCalls(records);
+  const finalResolver = inferring ? new RoleResolver(topology) : resolver;
+  for (const rec of records)
+    take(judgeFlow(rec, { catalog: loaded.access, roles: finalResolver, captureEnd: lastTs }));
+  records.length = 0;
   for (const e of topology.entries) aggregator.declareRole(e.role);
 
   const roles = aggregator.summaries();
@@ -208,6 +213,11 @@ export async function runAnalyze(captures: string[], opts: AnalyzeOptions): Prom
     );
   for (const c of result.captures)
     if (c.error) notes.push(`input error: ${c.error.message}; the report covers the packets before it`);
+  if (rpcLinked > 0)
+    notes.push(
+      `${rpcLinked} flows go to ports the DCE/RPC endpoint mapper handed out; they are judged as its TCP 135 service`,
+    );
+  if (streaming) notes.push('streamed: DCE/RPC follow-on connections and calls are not linked across flows');
   if (inferring && topology.inferred.length === 0)
     notes.push('no roles could be inferred: give a topology with --topology or --role');
 
@@ -232,7 +242,7 @@ export async function runAnalyze(captures: string[], opts: AnalyzeOptions): Prom
     problems,
     notes,
   };
-  const analysis: Analysis = { summary, roles, flows: judged };
+  const analysis: Analysis = { summary, roles, calls, flows: judged };
 
   if (opts.format === 'ndjson') {
     if (!streaming) for (const j of judged) writer!.write(j);

@@ -50,6 +50,11 @@ export interface FlowRecord {
   fragments?: number;
   icmp?: IcmpErrorRecord;
   icmp_quote?: { proto: string; orig_h: string; orig_p: number; resp_h: string; resp_p: number };
+  /**
+   * Set by cross-flow steps: this flow belongs to another exchange (a DCE/RPC connection to a
+   * port the endpoint mapper on `port` 135 announced in flow `mapper`).
+   */
+  linked?: { kind: 'dcerpc-endpoint'; mapper: string; port: number };
   /** From the recognize stage: the application protocol, what it said, and problems it showed. */
   app?: string;
   app_confidence?: number;

@@ -81,6 +81,19 @@ export function renderHtml(analysis: Analysis): string {
       );
   }
 
+  if (analysis.calls.length > 0) {
+    parts.push(
+      `<h2>Calls (${formatCount(analysis.calls.length)})</h2><table><tr><th>Time</th><th>From → To</th><th>INVITE</th><th>Media</th><th>Problems</th></tr>`,
+    );
+    for (const c of analysis.calls)
+      parts.push(
+        `<tr${c.findings.some((f) => f.severity !== 'info') ? ' class="problem"' : ''}><td>${h(formatTime(c.start_ts))}</td><td>${h(c.from ?? '?')} → ${h(c.to ?? '?')}</td><td>${c.invite_status ?? ''}${c.bye ? ', BYE' : ''}</td>` +
+          `<td>${c.media.map((m) => `${h(m.type)} ${h(m.offer ?? '-')} ↔ ${h(m.answer ?? '-')}: ${h(m.status)}${m.ice ? ` (ICE ${m.ice.pairs_answered}/${m.ice.pairs_tried})` : ''}`).join('<br>')}</td>` +
+          `<td>${c.findings.map((f) => h(f.message)).join('<br>')}</td></tr>`,
+      );
+    parts.push('</table>');
+  }
+
   const problemFlows = flows.filter(
     (f) => CONNECTIVITY_PROBLEMS.has(f.verdict) || EXPECTATION_PROBLEMS.has(f.verdict),
   );

@@ -120,6 +120,33 @@ export function renderTable(analysis: Analysis, options: TableOptions = {}): str
     out.push(t.toString(), '');
   }
 
+  if (analysis.calls.length > 0) {
+    out.push(
+      `CALLS: ${analysis.calls.length} SIP dialog${analysis.calls.length === 1 ? '' : 's'} seen in plaintext`,
+    );
+    for (const call of analysis.calls.slice(0, options.maxFlows ?? 25)) {
+      const status = call.invite_status !== undefined ? `INVITE ${call.invite_status}` : 'no INVITE';
+      out.push(
+        `  ${formatTime(call.start_ts)}  ${escapeTerminal(clip(call.from ?? '?', 40))} → ${escapeTerminal(clip(call.to ?? '?', 40))}  [${status}${call.bye ? ', BYE' : ''}]`,
+      );
+      for (const m of call.media) {
+        const ice = m.ice ? `, ICE pairs ${m.ice.pairs_answered}/${m.ice.pairs_tried} answered` : '';
+        out.push(
+          `      ${m.type.padEnd(12)} ${escapeTerminal(m.offer ?? '-')} ↔ ${escapeTerminal(m.answer ?? '-')}  ${m.status}` +
+            (m.status === 'both-ways' || m.status === 'one-way'
+              ? ` (${m.to_answerer}/${m.to_offerer} packets)`
+              : '') +
+            ice,
+        );
+      }
+      for (const f of call.findings)
+        out.push(`      ${f.severity === 'info' ? 'note' : 'problem'}: ${escapeTerminal(f.message)}`);
+    }
+    if (analysis.calls.length > (options.maxFlows ?? 25))
+      out.push(`  ... ${analysis.calls.length - (options.maxFlows ?? 25)} more in --format json`);
+    out.push('');
+  }
+
   // Per role: every row that saw traffic, then the rows never observed.
   for (const r of roles) {
     const hosts = r.hosts.slice(0, 6).join(', ') + (r.host_count > 6 ? ` (+${r.host_count - 6})` : '');

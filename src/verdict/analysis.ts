@@ -1,4 +1,5 @@
 /** The result of `analyze`: what every report format renders. */
+import type { Call } from '../recognize/calls.js';
 import type { RoleEvidence } from '../topology/topology.js';
 import type { RoleSummary } from './roles.js';
 import type { JudgedFlow, Verdict } from './types.js';
@@ -36,5 +37,7 @@ export interface AnalysisSummary {
 export interface Analysis {
   summary: AnalysisSummary;
   roles: RoleSummary[];
+  /** The call view: SIP dialogs, the media they negotiated, whether it flowed. */
+  calls: Call[];
   flows: JudgedFlow[];
 }

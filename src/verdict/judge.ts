@@ -30,6 +30,8 @@ export function catalogMatches(
 ): CatalogMatch[] {
   if (rec.proto !== 'tcp' && rec.proto !== 'udp') return [];
   const transport = rec.proto;
+  // A DCE/RPC connection to a port the endpoint mapper handed out is judged as the mapper's service.
+  const port = rec.linked?.kind === 'dcerpc-endpoint' ? rec.linked.port : rec.resp_p;
   const matches: CatalogMatch[] = [];
   const seen = new Set<string>();
   const add = (row: RowLike, role: string, direction: 'inbound' | 'outbound'): void => {
@@ -48,10 +50,10 @@ export function catalogMatches(
     });
   };
   for (const role of respRoles)
-    for (const row of ctx.catalog.match({ role, port: rec.resp_p, transport, direction: 'inbound' }))
+    for (const row of ctx.catalog.match({ role, port, transport, direction: 'inbound' }))
       if (peersAllow(ctx, row, origRoles)) add(row, role, 'inbound');
   for (const role of origRoles)
-    for (const row of ctx.catalog.match({ role, port: rec.resp_p, transport, direction: 'outbound' }))
+    for (const row of ctx.catalog.match({ role, port, transport, direction: 'outbound' }))
       if (peersAllow(ctx, row, respRoles)) add(row, role, 'outbound');
   // Several rows share a port (TCP 443 carries SIP, PSOM and the A/V relay): when the payload
   // says which one it is, the rows it contradicts are dropped.

@@ -143,7 +143,10 @@ export class RoleAggregator {
       r.flows++;
       r.verdicts[flow.verdict] = (r.verdicts[flow.verdict] ?? 0) + 1;
       // Traffic both ways proves the port works even when the capture cut the flow short.
-      if (flow.verdict === 'ok' || (flow.verdict === 'incomplete' && flow.orig_pkts > 0 && flow.resp_pkts > 0))
+      if (
+        flow.verdict === 'ok' ||
+        (flow.verdict === 'incomplete' && flow.orig_pkts > 0 && flow.resp_pkts > 0)
+      )
         row.working++;
       if (isProblem(flow.verdict)) {
         acc.problems++;
