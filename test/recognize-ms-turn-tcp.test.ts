@@ -46,9 +46,14 @@ const PSEUDO_SERVER_HELLO = Buffer.concat([
   hex('0e 00 00 00'),
 ]);
 
-/** An MS-TURN message (old layout: 16-byte transaction id, MAGIC-COOKIE attribute first) of a given type. */
+/**
+ * An MS-TURN message (old layout: 16-byte transaction id, MAGIC-COOKIE attribute first) of a given
+ * type, padded out with `extra` bytes of 8-byte attributes (0x8070, MS implementation version).
+ */
 function msTurn(type: number, extra = 0): Buffer {
-  const attrs = Buffer.concat([hex('00 0f 00 04 72 c6 4b c6'), Buffer.alloc(extra, 0x11)]);
+  const filler: Buffer[] = [];
+  for (let k = 0; k < extra; k += 8) filler.push(hex('80 70 00 04 00 00 00 03'));
+  const attrs = Buffer.concat([hex('00 0f 00 04 72 c6 4b c6'), ...filler]);
   const h = Buffer.alloc(20);
   h.writeUInt16BE(type, 0);
   h.writeUInt16BE(attrs.length, 2);
@@ -107,6 +112,13 @@ describe('MS-TURN over TCP (pseudo-TLS to the A/V Edge)', () => {
       },
     });
     expect(r.app_detail?.framing_error).toBeUndefined();
+    // The control frames decoded as MS-TURN: an answered Allocate, and a Send (which wants no answer).
+    expect(r.app_detail?.turn).toMatchObject({
+      messages: 3,
+      formats: ['ms-turn'],
+      turn: true,
+      transactions: { requests: 1, answered: 1, unanswered: 0 },
+    });
     expect(r.app_findings).toBeUndefined();
   });
 
@@ -161,6 +173,21 @@ describe('MS-TURN over TCP (pseudo-TLS to the A/V Edge)', () => {
       expect(f?.detail).toMatchObject({ reason, port: 443 });
       expect(f?.message).toContain(text);
     }
+  });
+
+  it('an Allocate the Edge never answers is a stun-no-response finding of the relay flow', async () => {
+    const t = new Trace();
+    new ByteConn(t, ENDS)
+      .handshake()
+      .send(true, PSEUDO_CLIENT_HELLO)
+      .send(false, PSEUDO_SERVER_HELLO)
+      .send(true, frame(2, msTurn(0x0003, 16)), [2, 30]) // the control frame cut across segments
+      .close();
+    const r = only(await recognizeTrace(t, 'ms-turn-allocate-unanswered'));
+    expect(r.app).toBe('ms-turn-tcp');
+    expect(r.app_detail?.turn).toMatchObject({ transactions: { requests: 1, answered: 0, unanswered: 1 } });
+    expect(r.app_findings?.map((f) => f.kind)).toEqual(['stun-no-response']);
+    expect(r.app_findings?.[0].detail).toMatchObject({ method: 'Allocate', format: 'ms-turn' });
   });
 
   it('a bad frame type after the handshake stops the counting of that side (framing_error)', async () => {

@@ -16,8 +16,20 @@
  * build it byte by byte from that description.
  *
  * A plain TLS recognizer would call this HTTPS; it is media, so we claim it more confidently.
- * Work is bounded: headers only, bodies skipped, and at most MAX_MESSAGES framed messages counted.
+ * Control frames are decoded with the STUN / MS-TURN parser (stun.ts): methods, classes, requests
+ * without a response, error responses. Work is bounded: data frame bodies are skipped, control
+ * bodies gathered up to MAX_CONTROL bytes, and at most MAX_MESSAGES framed messages counted.
  */
+import { StreamBuffer } from './stream.js';
+import {
+  addStunMessage,
+  newStunMessage,
+  newStunStats,
+  parseStun,
+  stunDetail,
+  stunFindings,
+  type StunStats,
+} from './stun.js';
 import type { AppResult, FlowEnd, Finding, PacketContext, Payload, Recognizer } from './types.js';
 import { recordHeaderValid } from './tls.js';
 
@@ -65,6 +77,10 @@ const FRAME_CONTROL = 0x02;
 const FRAME_DATA = 0x03;
 /** Framed messages counted per flow before we stop looking. */
 const MAX_MESSAGES = 4096;
+/** Longest control message decoded (longer ones are counted only). */
+const MAX_CONTROL = 2048;
+/** One parse target reused for every control message (stun.ts fills it in place). */
+const SCRATCH = newStunMessage();
 
 /** Whether the payload's bytes agree with the template from its start (as far as both go). */
 function matchesFromStart(p: Payload, t: Int16Array): boolean {
@@ -95,6 +111,9 @@ interface Side {
   hdr: Buffer;
   hdrLength: number;
   left: number;
+  /** The control frame being gathered (equal to `control` while its body is collected), else -1. */
+  controlBodies: number;
+  body: StreamBuffer;
   control: number;
   data: number;
   bytes: number;
@@ -109,6 +128,9 @@ export interface MsTurnTcpState {
   gaps: number;
   /** Which side sent the pseudo ClientHello (normally the originator). */
   clientIsOrig: boolean;
+  /** The control messages, decoded by the STUN / MS-TURN parser. */
+  turn: StunStats;
+  undecodedControl: number;
 }
 
 function newSide(): Side {
@@ -121,6 +143,8 @@ function newSide(): Side {
     hdr: Buffer.alloc(4),
     hdrLength: 0,
     left: 0,
+    controlBodies: -1,
+    body: new StreamBuffer(MAX_CONTROL),
     control: 0,
     data: 0,
     bytes: 0,
@@ -153,14 +177,25 @@ function feedHello(
 }
 
 /** The 4-byte framing after the handshake: type, zero, u16 length, then `length` bytes. */
-function feedFrames(s: MsTurnTcpState, side: Side, b: Buffer, off: number, len: number): void {
+function feedFrames(
+  s: MsTurnTcpState,
+  side: Side,
+  b: Buffer,
+  off: number,
+  len: number,
+  fromOrig: boolean,
+  ts: number,
+): void {
   const end = off + len;
   let i = off;
   while (i < end && !side.framingError && !s.capped) {
     if (side.left > 0) {
       const n = Math.min(side.left, end - i);
+      // A control frame's body is gathered (bounded) and decoded as one MS-TURN message.
+      if (side.control === side.controlBodies) side.body.append(b, i, n);
       side.left -= n;
       i += n;
+      if (side.left === 0 && side.control === side.controlBodies) decodeControl(s, side, fromOrig, ts);
       continue;
     }
     while (side.hdrLength < 4 && i < end) side.hdr[side.hdrLength++] = b[i++];
@@ -172,12 +207,25 @@ function feedFrames(s: MsTurnTcpState, side: Side, b: Buffer, off: number, len: 
       return;
     }
     const length = (side.hdr[2] << 8) | side.hdr[3];
-    if (type === FRAME_CONTROL) side.control++;
-    else side.data++;
+    if (type === FRAME_CONTROL) {
+      side.control++;
+      // Gather the body when it is small enough (MS-TURN control messages are a few hundred bytes).
+      side.body.clear();
+      if (length <= MAX_CONTROL && length > 0) side.controlBodies = side.control;
+    } else side.data++;
     side.bytes += length;
     side.left = length;
     if (++s.messages >= MAX_MESSAGES) s.capped = true;
   }
+}
+
+/** One gathered control frame: an MS-TURN / STUN message (stun.ts), added to the flow's TURN statistics. */
+function decodeControl(s: MsTurnTcpState, side: Side, fromOrig: boolean, ts: number): void {
+  const v = side.body.view();
+  side.controlBodies = -1;
+  if (parseStun(v, 0, v.length, true, SCRATCH)) addStunMessage(s.turn, v, 0, SCRATCH, fromOrig, ts);
+  else s.undecodedControl++;
+  side.body.clear();
 }
 
 function feed(s: MsTurnTcpState, p: Payload, ctx: PacketContext): boolean {
@@ -193,6 +241,7 @@ function feed(s: MsTurnTcpState, p: Payload, ctx: PacketContext): boolean {
     s.gaps++;
     side.hdrLength = 0;
     side.left = 0;
+    side.controlBodies = -1;
     // A frame header at the start of the payload lets us go on; otherwise stop counting this side.
     const t = p.buf[p.offset];
     side.framingError = !(
@@ -208,7 +257,8 @@ function feed(s: MsTurnTcpState, p: Payload, ctx: PacketContext): boolean {
     off += used;
     len -= used;
   }
-  if (side.helloOk && side.helloMatched === t.length && len > 0) feedFrames(s, side, p.buf, off, len);
+  if (side.helloOk && side.helloMatched === t.length && len > 0)
+    feedFrames(s, side, p.buf, off, len, ctx.fromOrig, ctx.ts);
   if (s.capped) return false;
   const done = (x: Side): boolean => !x.helloOk || x.framingError;
   return !(done(s.orig) && done(s.resp));
@@ -245,6 +295,8 @@ function finish(s: MsTurnTcpState, end: FlowEnd): AppResult {
   detail.messages = { client: side(client), server: side(server) };
   if (client.framingError || server.framingError)
     detail.framing_error = client.framingError ? (server.framingError ? 'both' : 'client') : 'server';
+  if (s.turn.messages > 0) detail.turn = stunDetail(s.turn);
+  if (s.undecodedControl > 0) detail.undecoded_control = s.undecodedControl;
   if (s.capped) detail.counted_first = MAX_MESSAGES;
   if (s.gaps > 0) detail.gaps = true;
 
@@ -271,6 +323,7 @@ function finish(s: MsTurnTcpState, end: FlowEnd): AppResult {
     }
     findings.push({ kind: 'ms-turn-tcp-handshake-failed', severity: 'error', message, detail: fd });
   }
+  findings.push(...stunFindings(s.turn));
   return { app: 'ms-turn-tcp', confidence: clientHello && serverHello ? 0.99 : 0.9, detail, findings };
 }
 
@@ -285,6 +338,8 @@ export const msTurnTcp: Recognizer<MsTurnTcpState> = {
     capped: false,
     gaps: 0,
     clientIsOrig: true,
+    turn: newStunStats(),
+    undecodedControl: 0,
   }),
   feed,
   finish,
