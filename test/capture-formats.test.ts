@@ -29,7 +29,14 @@ import {
   type Interface,
 } from './helpers/capture-writer.js';
 import { sharedCapture, skipReason } from './helpers/shared.js';
-import { editcap, editcapAvailable, tsharkSkipReason } from './helpers/tshark.js';
+import {
+  editcap,
+  editcapAvailable,
+  tsharkAvailable,
+  tsharkFields,
+  tsharkSkipReason,
+} from './helpers/tshark.js';
+import { readCapture } from '../src/capture/reader.js';
 import { mixedTrace } from './helpers/traffic.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'lpa-formats-'));
@@ -221,4 +228,58 @@ describe('real captures converted with editcap', () => {
       expectSameFlows('combined.pcapng', readFileSync(ng), expected, false);
     });
   });
+});
+
+describe('classic pcap timestamps to the nanosecond', () => {
+  async function times(path: string): Promise<{ times: string[]; warnings: string[] }> {
+    const out: string[] = [];
+    const s = await readCapture(path, {
+      onRecord: (r) => out.push(`${r.tsSec}.${String(r.tsNsec).padStart(9, '0')}`),
+    });
+    expect(s.error).toBeUndefined();
+    return { times: out, warnings: s.warnings.map((w) => `byte ${w.offset}: ${w.problem}`) };
+  }
+
+  const packets = mixedTrace().packets.map((p, i) => ({ ...p, nsec: (p.nsec + i * 123_457) % 1e9 }));
+  const synthetic: [string, Buffer][] = [
+    ['ns-le.pcap', writePcap(packets, { nanosecond: true })],
+    ['ns-be.pcap', writePcap(packets, { nanosecond: true, bigEndian: true })],
+    ['us-be.pcap', writePcap(packets, { bigEndian: true })],
+  ];
+  it.each(synthetic)('%s', async (name, bytes) => {
+    const path = write(`times-${name}`, bytes);
+    const ns = name.startsWith('ns');
+    const expected = packets.map(
+      (p) => `${p.sec}.${String(ns ? p.nsec : Math.floor(p.nsec / 1000) * 1000).padStart(9, '0')}`,
+    );
+    expect((await times(path)).times).toEqual(expected);
+    if (tsharkAvailable())
+      expect(tsharkFields(path, ['frame.time_epoch']).map((r) => r[0])).toEqual(expected);
+  });
+
+  const skip =
+    skipReason('pcap timestamps against tshark') ?? tsharkSkipReason('pcap timestamps against tshark');
+  it
+    .skipIf(skip !== undefined)
+    .each(['nanosecs_big_endian.pcap', 'tcp-handshake-nano.pcap', 'sip.pcap', 'raw_ip.pcap'])(
+    '%s equals tshark frame.time_epoch',
+    async (name) => {
+      const path = sharedCapture(name);
+      expect((await times(path)).times).toEqual(tsharkFields(path, ['frame.time_epoch']).map((r) => r[0]));
+    },
+  );
+
+  it.skipIf(skip !== undefined)(
+    'timestamp_invalid_nano.pcap: fractions of a second or more are carried, with a warning',
+    async () => {
+      // tshark prints these as "1418145370.1000000000" and a negative time; we carry the excess into the
+      // seconds and say where: the records at bytes 116 and 208 have fractions of 1e9 and 2^31 ns.
+      const { times: t, warnings } = await times(sharedCapture('timestamp_invalid_nano.pcap'));
+      expect(t).toEqual(['1418145369.999999999', '1418145371.000000000', '1418145372.147483648']);
+      expect(warnings).toEqual([
+        'byte 116: timestamp fraction 1000000000 is out of range',
+        'byte 208: timestamp fraction 2147483648 is out of range',
+      ]);
+    },
+  );
 });

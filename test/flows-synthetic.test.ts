@@ -231,6 +231,18 @@ const SCENARIOS: Scenario[] = [
     ],
   },
   {
+    // Sequence numbers wrap past 2^32 in both directions (RFC 9293 3.4: arithmetic modulo 2^32).
+    name: 'sequence numbers wrapping around',
+    build: (t) =>
+      new TcpConn(t, { client: C, server: S, cport: 40021, sport: 443, cisn: 0xffffff00, sisn: 0xfffffff0 })
+        .handshake()
+        .exchange(1000, 3000)
+        .close(),
+    flows: [
+      { flow: 'tcp 40021>443', conn_state: 'SF', history: 'ShADadFf', orig_bytes: 1000, resp_bytes: 3000 },
+    ],
+  },
+  {
     // A new SYN with another initial sequence number on the same 5-tuple is a new connection
     // (tshark: "TCP port numbers reused", a new conversation row).
     name: 'port reuse with a new ISN',
