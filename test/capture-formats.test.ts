@@ -220,6 +220,14 @@ describe('real captures converted with editcap', () => {
       expectSameFlows('stun.ns.pcap', readFileSync(ns), expected, false);
     });
 
+    it('two pcapng files concatenated (two sections) equal the two files read in one run', () => {
+      // `cat a.pcapng b.pcapng` is a valid multi-section file; `flows a b` reads inputs as one capture.
+      const a = sharedCapture('stun.pcap');
+      const b = sharedCapture('pcapng-testgen_be_test202.pcapng');
+      const expected = flows([a, b]);
+      expectSameFlows('cat.pcapng', Buffer.concat([readFileSync(a), readFileSync(b)]), expected);
+    });
+
     it('a gzip capture (cid-spec_combined.pcap.gz) equals its decompressed pcapng conversion', () => {
       const src = sharedCapture('cid-spec_combined.pcap.gz');
       const expected = flows([src]);
