@@ -7,7 +7,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { ByteConn, recognizeTrace, writeTrace } from './helpers/app.js';
-import { tsharkAvailable, tsharkFields } from './helpers/tshark.js';
+import { tsharkFields, tsharkSkipReason } from './helpers/tshark.js';
 import { Trace } from './helpers/traffic.js';
 import { dcomStringBindings, parseEptMapResponse, parseTower } from '../src/recognize/dcerpc.js';
 import type { FlowRecord } from '../src/flow/record.js';
@@ -259,7 +259,9 @@ describe('DCE/RPC recognizer', () => {
   });
 });
 
-describe.skipIf(!tsharkAvailable())(
+const noTshark = tsharkSkipReason('DCE/RPC recognizer vs tshark (synthetic)');
+
+describe.skipIf(noTshark !== undefined)(
   'DCE/RPC recognizer agrees with tshark on the synthetic mapper exchange',
   () => {
     it('the tower TCP port and IP address', async () => {

@@ -7,7 +7,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { ByteConn, recognizeTrace, udpDatagram, writeTrace } from './helpers/app.js';
-import { tsharkAvailable, tsharkFields } from './helpers/tshark.js';
+import { tsharkFields, tsharkSkipReason } from './helpers/tshark.js';
 import { Trace } from './helpers/traffic.js';
 import {
   CCS,
@@ -385,45 +385,50 @@ describe('TLS recognizer', () => {
   });
 });
 
-describe.skipIf(!tsharkAvailable())('TLS recognizer agrees with tshark on the synthetic handshakes', () => {
-  it('SNI, client version, supported versions, ServerHello version and cipher suite', async () => {
-    const t = new Trace();
-    conn(t, 5061, 50001)
-      .send(true, CH)
-      .send(false, SERVER_FLIGHT)
-      .send(true, CLIENT_FINISH)
-      .send(false, SERVER_FINISH);
-    const ch13 = record(22, clientHello({ sni: 'lync.example', versions: [0x0304, 0x0303] }), 0x0301);
-    conn(t, 443, 50002)
-      .send(true, ch13)
-      .send(
-        false,
-        Buffer.concat([record(22, serverHello({ suite: 0x1302, selected: 0x0304 })), appData(30)]),
-      );
-    const path = writeTrace(t, 'tls-tshark');
-    const ours = (await recognizeTrace(t, 'tls-tshark')).filter((r) => r.app === 'tls');
-    const rows = tsharkFields(path, [
-      'tcp.srcport',
-      'tls.handshake.type',
-      'tls.handshake.extensions_server_name',
-      'tls.handshake.version',
-      'tls.handshake.extensions.supported_version',
-      'tls.handshake.ciphersuite',
-    ]);
-    for (const r of ours) {
-      const ch = rows.find((row) => Number(row[0]) === r.orig_p && row[1].split(',').includes('1'));
-      const sh = rows.find((row) => Number(row[0]) === r.resp_p && row[1].split(',').includes('2'));
-      expect(ch, `tshark ClientHello for ${r.orig_p}`).toBeDefined();
-      expect(sh, `tshark ServerHello for ${r.orig_p}`).toBeDefined();
-      expect(r.app_detail?.sni).toBe(ch![2]);
-      expect(r.app_detail?.client_version).toBe(versionText(ch![3]));
-      const shVersion = sh![4] !== '' ? sh![4] : sh![3];
-      expect(r.app_detail?.version).toBe(versionText(shVersion));
-      expect(parseInt(sh![5].split(',')[0], 16)).toBe(r.orig_p === 50001 ? 0xc030 : 0x1302);
-    }
-    expect(ours).toHaveLength(2);
-  });
-});
+const noTshark = tsharkSkipReason('TLS recognizer vs tshark (synthetic)');
+
+describe.skipIf(noTshark !== undefined)(
+  'TLS recognizer agrees with tshark on the synthetic handshakes',
+  () => {
+    it('SNI, client version, supported versions, ServerHello version and cipher suite', async () => {
+      const t = new Trace();
+      conn(t, 5061, 50001)
+        .send(true, CH)
+        .send(false, SERVER_FLIGHT)
+        .send(true, CLIENT_FINISH)
+        .send(false, SERVER_FINISH);
+      const ch13 = record(22, clientHello({ sni: 'lync.example', versions: [0x0304, 0x0303] }), 0x0301);
+      conn(t, 443, 50002)
+        .send(true, ch13)
+        .send(
+          false,
+          Buffer.concat([record(22, serverHello({ suite: 0x1302, selected: 0x0304 })), appData(30)]),
+        );
+      const path = writeTrace(t, 'tls-tshark');
+      const ours = (await recognizeTrace(t, 'tls-tshark')).filter((r) => r.app === 'tls');
+      const rows = tsharkFields(path, [
+        'tcp.srcport',
+        'tls.handshake.type',
+        'tls.handshake.extensions_server_name',
+        'tls.handshake.version',
+        'tls.handshake.extensions.supported_version',
+        'tls.handshake.ciphersuite',
+      ]);
+      for (const r of ours) {
+        const ch = rows.find((row) => Number(row[0]) === r.orig_p && row[1].split(',').includes('1'));
+        const sh = rows.find((row) => Number(row[0]) === r.resp_p && row[1].split(',').includes('2'));
+        expect(ch, `tshark ClientHello for ${r.orig_p}`).toBeDefined();
+        expect(sh, `tshark ServerHello for ${r.orig_p}`).toBeDefined();
+        expect(r.app_detail?.sni).toBe(ch![2]);
+        expect(r.app_detail?.client_version).toBe(versionText(ch![3]));
+        const shVersion = sh![4] !== '' ? sh![4] : sh![3];
+        expect(r.app_detail?.version).toBe(versionText(shVersion));
+        expect(parseInt(sh![5].split(',')[0], 16)).toBe(r.orig_p === 50001 ? 0xc030 : 0x1302);
+      }
+      expect(ours).toHaveLength(2);
+    });
+  },
+);
 
 /** tshark prints versions as 0x0303; ours are names. */
 function versionText(v: string): string {
