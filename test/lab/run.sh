@@ -252,14 +252,16 @@ run_scenario() {
   head -c 1600 /dev/zero | tr '\0' '\377' >"$W/silence.ulaw" # 10 packets of mu-law silence
   local TLS=(openssl s_server -quiet -rev -num_tickets 0 -cert "$W/cert.pem" -key "$W/key.pem")
 
-  # Front End: SIP/TLS 5061, web services 443 (IPv4 and IPv6), Focus 444, PSOM 8057,
-  # A/V conferencing SIP 5063 with audio on 50000, the Registrar's DHCP responder on 67.
+  # Front End: SIP/TLS 5061, web services 443 (IPv4 and IPv6), Focus 444, PSOM 8057, plaintext
+  # SIP over TCP 5060 (the optional static-route / trusted-service listener; Lync's other server
+  # SIP ports, 5063 among them, are MTLS, so a plaintext call belongs here) with audio on 50000,
+  # the Registrar's DHCP responder on 67.
   peer "$NS_FE" fe-5061 "${TLS[@]}" -accept "$FE4:5061"
   peer "$NS_FE" fe-443 "${TLS[@]}" -accept "$FE4:443"
   peer "$NS_FE" fe-443-v6 "${TLS[@]}" -accept "[$FE6]:443"
   peer "$NS_FE" fe-444 "${TLS[@]}" -accept "$FE4:444"
   peer "$NS_FE" fe-8057 "${TLS[@]}" -accept "$FE4:8057"
-  peer "$NS_FE" fe-sip-5063 sipp -sf "$PEERS/uas-rtp.xml" -t t1 -i "$FE4" -p 5063 -mi "$FE4" -mp 50000 -rtp_echo -nostdin
+  peer "$NS_FE" fe-sip-5060 sipp -sf "$PEERS/uas-rtp.xml" -t t1 -i "$FE4" -p 5060 -mi "$FE4" -mp 50000 -rtp_echo -nostdin
   peer "$NS_FE" fe-dhcp node "$PEERS/dhcp.mjs" server "$FE4"
   # Edge internal: coturn on 3478 and 443 (UDP and TCP each), and an SMB-looking listener on 445.
   local TURN=(turnserver -n --no-cli --no-tls --no-dtls --no-rfc5780 -z --simple-log -l stdout)
@@ -290,7 +292,7 @@ run_scenario() {
   wait_listen "$NS_FE" tcp "$FE6" 443
   wait_listen "$NS_FE" tcp "$FE4" 444
   wait_listen "$NS_FE" tcp "$FE4" 8057
-  wait_listen "$NS_FE" tcp "$FE4" 5063
+  wait_listen "$NS_FE" tcp "$FE4" 5060
   wait_listen "$NS_FE" udp "$FE4" 50000
   wait_listen "$NS_FE" udp "$FE4" 67
   wait_listen "$NS_EI" udp "$EI4" 3478
@@ -356,7 +358,7 @@ run_scenario() {
       during:stun-tcp-edge-int) stun tcp "$C4" 40479 "$EI4" 443 ;;
       during:stun-udp-edge-ext) stun udp "$C4" 40480 "$EE4" 3478 ;;
       during:sip-tls-edge-ext) tls "$C4" 40481 "$EE4" 443 'REGISTER sip:lab.test SIP/2.0' ;;
-      during:call-client-fe) call t1 "$C4" 45063 40002 "$FE4" 5063 ;;
+      during:call-client-fe) call t1 "$C4" 45060 40002 "$FE4" 5060 ;;
       during:call-gateway-med-tcp) call t1 "$GW4" 45068 40000 "$MED4" 5068 ;;
       during:call-gateway-med-udp) call u1 "$GW4" 5060 40004 "$MED4" 5060 ;;
       during:sip-tls-med) tls "$GW4" 45067 "$MED4" 5067 'OPTIONS sip:med.lab.test SIP/2.0' ;;
