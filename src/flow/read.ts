@@ -24,7 +24,10 @@ export interface ReadFlowsResult {
 }
 
 export async function readFlows(inputs: string[], options: ReadFlowsOptions): Promise<ReadFlowsResult> {
-  const table: FlowTable = new FlowTable({ ...options, onFlowEnd: (flow) => options.onFlow(flow, table.currentTime) });
+  const table: FlowTable = new FlowTable({
+    ...options,
+    onFlowEnd: (flow) => options.onFlow(flow, table.currentTime),
+  });
   const view = createPacketView();
   const captures: CaptureSummary[] = [];
   let nextIndex = 1;
