@@ -3,6 +3,7 @@
  * Compression is detected by the gzip magic (RFC 1952 section 2.3.1: 1f 8b), never by the file name.
  * Everything is pulled on demand, so memory stays bounded whatever the input size.
  */
+import { readSync } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
@@ -88,7 +89,13 @@ class StreamSource implements ByteSource {
   }
 }
 
-/** Reads a plain file with positional reads straight into the caller's buffer (no intermediate copy). */
+/**
+ * Reads a plain file with positional reads straight into the caller's buffer (no intermediate
+ * copy). The reads are synchronous on purpose: an asynchronous read runs on a libuv worker
+ * thread, so the bytes land in another core's cache and the parser then fetches them from
+ * memory, and each read costs a thread-pool round trip; a local file read does not block for
+ * long. The event loop still turns whenever the output asks for it (`beforeRead` awaits drain).
+ */
 class FileSource implements ByteSource {
   readonly gzip = false;
   private position = 0;
@@ -104,7 +111,7 @@ class FileSource implements ByteSource {
   }
 
   async read(target: Buffer, offset: number, length: number): Promise<number> {
-    const { bytesRead } = await this.handle.read(target, offset, length, this.position);
+    const bytesRead = readSync(this.handle.fd, target, offset, length, this.position);
     this.position += bytesRead;
     return bytesRead;
   }
