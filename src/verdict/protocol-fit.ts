@@ -18,7 +18,9 @@ const FITS: Record<string, readonly string[]> = {
   'dcom-rpc': ['dcerpc'],
   smb: ['smb'],
   dhcp: ['dhcp'],
-  'stun-msturn': ['stun', 'rtp', 'rtcp', 'ms-turn-tcp', 'tls'],
+  // Over TCP 443 MS-TURN opens with a fixed fake TLS 1.0 hello, which ms-turn-tcp.ts claims; a
+  // real TLS handshake there is SIP or PSOM, not the A/V Edge (research notes section 3).
+  'stun-msturn': ['stun', 'rtp', 'rtcp', 'ms-turn-tcp'],
   'rtp-media': ['rtp', 'rtcp', 'stun', 'tls', 'ms-turn-tcp'],
   'rtp-tcp': ['rtp', 'rtcp', 'stun', 'tls', 'ms-turn-tcp'],
   'app-sharing': ['rtp', 'rtcp', 'stun', 'tls', 'ms-turn-tcp'],
