@@ -5,10 +5,11 @@
 import { createWriteStream } from 'node:fs';
 import { once } from 'node:events';
 import type { Writable } from 'node:stream';
-import ndjson from 'ndjson';
 
 export interface Output {
   stream: Writable;
+  /** True once the reader of the output went away (EPIPE): further records are dropped quietly. */
+  readonly broken: boolean;
   /** Resolves when the stream can take more (awaited by the capture reader between reads). */
   ready(): Promise<void> | undefined;
   close(): Promise<void>;
@@ -24,6 +25,9 @@ export function openOutput(path: string | undefined): Output {
   });
   return {
     stream,
+    get broken(): boolean {
+      return broken;
+    },
     ready(): Promise<void> | undefined {
       if (broken || !stream.writableNeedDrain) return undefined;
       return once(stream, 'drain').then(() => undefined);
@@ -39,25 +43,37 @@ export function openOutput(path: string | undefined): Output {
   };
 }
 
-/** An NDJSON writer (the ndjson package) piped into an output; `write` returns false when it is full. */
+/** Records are written in batches of about this many characters (see ndjsonWriter). */
+const BATCH_CHARS = 64 * 1024;
+
+/**
+ * Newline-delimited JSON: `JSON.stringify(record)` and "\n" per record, byte for byte what the
+ * ndjson package writes for plain data, without its object-mode Transform stream per record
+ * (docs/decisions.md, "NDJSON writer"). Records are joined into one string and handed to the
+ * output when it passes BATCH_CHARS, and before every read of the input (`ready`), so a live
+ * capture on stdin still sees its records as soon as the packets that ended them are read.
+ */
 export function ndjsonWriter(output: Output): {
   write(value: unknown): void;
   end(): Promise<void>;
   ready(): Promise<void> | undefined;
 } {
-  const serialize = ndjson.stringify();
-  serialize.pipe(output.stream, { end: false });
+  let batch = '';
+  const flush = (): void => {
+    if (batch.length > 0 && !output.broken) output.stream.write(batch);
+    batch = '';
+  };
   return {
     write(value: unknown): void {
-      serialize.write(value);
+      batch += JSON.stringify(value) + '\n';
+      if (batch.length >= BATCH_CHARS) flush();
     },
     ready(): Promise<void> | undefined {
-      if (serialize.writableNeedDrain) return once(serialize, 'drain').then(() => output.ready());
+      flush();
       return output.ready();
     },
     async end(): Promise<void> {
-      serialize.end();
-      await once(serialize, 'end');
+      flush();
       await output.close();
     },
   };
