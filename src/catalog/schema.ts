@@ -4,7 +4,7 @@
  * the field: `rows[12] (id "fe-5061-sip"): transport: "tcpp" is not one of "tcp", "udp", "both"`.
  */
 import { readFileSync } from 'node:fs';
-import Ajv2020 from 'ajv/dist/2020.js';
+import { createRequire } from 'node:module';
 import type { ErrorObject, ValidateFunction } from 'ajv';
 import { CatalogError } from './errors.js';
 import type { CatalogFile } from './types.js';
@@ -13,12 +13,25 @@ export const SCHEMA_URL = new URL('../../catalog/catalog.schema.json', import.me
 
 let validator: ValidateFunction | undefined;
 
+/**
+ * ajv is loaded on first use, not imported: loading it costs ~50 ms, which every command
+ * (`flows` included) would pay at startup although only catalog checks need it.
+ */
+function ajv2020(): typeof import('ajv/dist/2020.js') {
+  return createRequire(import.meta.url)('ajv/dist/2020.js') as typeof import('ajv/dist/2020.js');
+}
+
 function compiled(): ValidateFunction {
   if (validator === undefined) {
     const schema = JSON.parse(readFileSync(SCHEMA_URL, 'utf8')) as object;
     // verbose: errors carry the failing data and the schema around it (its description is the hint).
     // strictRequired is off: the if/then names "extends" in `required` only to test for it.
-    const ajv = new Ajv2020.default({ allErrors: false, verbose: true, strict: true, strictRequired: false });
+    const ajv = new (ajv2020().default)({
+      allErrors: false,
+      verbose: true,
+      strict: true,
+      strictRequired: false,
+    });
     validator = ajv.compile(schema);
   }
   return validator;

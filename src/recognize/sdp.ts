@@ -10,8 +10,15 @@
  * first: at most MAX_BODY bytes, MAX_LINES lines, and lines longer than MAX_LINE are dropped, so
  * no regular expression ever sees more than a short line of packet text.
  */
-import { parse } from 'sdp-transform';
+import { createRequire } from 'node:module';
 import { shortString } from './text.js';
+
+/** sdp-transform is loaded with the first SDP body, not at startup (most runs never see one). */
+let sdpTransform: typeof import('sdp-transform') | undefined;
+function parse(sdp: string): ReturnType<typeof import('sdp-transform').parse> {
+  sdpTransform ??= createRequire(import.meta.url)('sdp-transform') as typeof import('sdp-transform');
+  return sdpTransform.parse(sdp);
+}
 
 const MAX_BODY = 32 * 1024;
 const MAX_LINES = 512;

@@ -3,10 +3,16 @@
  * legend), JSON (one document) and CSV (RFC 4180 quoting). Catalog text may come from a user's
  * file, so the table escapes control characters like any other rendered text.
  */
-import Table from 'cli-table3';
+import { createRequire } from 'node:module';
+import type CliTable3 from 'cli-table3';
 import { escapeTerminal } from './escape.js';
 import type { Catalog, CatalogRow, MediaPortKey } from '../catalog/index.js';
 import { mediaScope } from '../catalog/index.js';
+
+/** cli-table3 is loaded when a table is drawn, not imported: that costs ~30 ms at every startup. */
+function tableClass(): typeof CliTable3 {
+  return createRequire(import.meta.url)('cli-table3') as typeof CliTable3;
+}
 
 /** What the rows were selected for, as the output reports it. */
 export type CatalogQuery = { role: string } | { from: string; to: string } | Record<string, never>;
@@ -168,7 +174,7 @@ export function renderCatalogTable(view: CatalogView, width = 140): string {
   ];
   const widths = columns.map((c) => fit(c, 24));
   const rest = Math.max(32, width - widths.reduce((a, b) => a + b, 0) - (widths.length + 2));
-  const t = new Table({
+  const t = new (tableClass())({
     head: [...columns.map((c) => c[0]), 'Service: notes'],
     colWidths: [...widths, rest],
     wordWrap: true,

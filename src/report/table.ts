@@ -2,12 +2,18 @@
  * The default report: readable in a terminal, grouped by role, problems first.
  * cli-table3 draws the tables; every text that came from packets is escaped.
  */
-import Table from 'cli-table3';
+import { createRequire } from 'node:module';
+import type CliTable3 from 'cli-table3';
 import type { Analysis } from '../verdict/analysis.js';
 import type { RowSummary } from '../verdict/roles.js';
 import { CONNECTIVITY_PROBLEMS, EXPECTATION_PROBLEMS, VERDICTS, type Verdict } from '../verdict/types.js';
 import { clip, escapeTerminal } from './escape.js';
 import { formatCount, formatDuration, formatTime, portLabel } from './format.js';
+
+/** cli-table3 is loaded when a table is drawn, not imported: that costs ~30 ms at every startup. */
+function tableClass(): typeof CliTable3 {
+  return createRequire(import.meta.url)('cli-table3') as typeof CliTable3;
+}
 
 export interface TableOptions {
   /** How many problem flows to list at the end. */
@@ -103,7 +109,7 @@ export function renderTable(analysis: Analysis, options: TableOptions = {}): str
     out.push(
       `UNEXPECTED: ${unexpected.length} port${unexpected.length === 1 ? '' : 's'} no catalog row explains`,
     );
-    const t = new Table({
+    const t = new (tableClass())({
       head: ['Role', 'Port', 'Direction', 'Flows', 'Answered', 'Peers'],
       wordWrap: true,
       ...PLAIN,
@@ -152,7 +158,7 @@ export function renderTable(analysis: Analysis, options: TableOptions = {}): str
     const hosts = r.hosts.slice(0, 6).join(', ') + (r.host_count > 6 ? ` (+${r.host_count - 6})` : '');
     out.push(`${r.role}${hosts ? ` (${hosts})` : ''}`);
     if (r.rows.length > 0) {
-      const t = new Table({
+      const t = new (tableClass())({
         head: ['', 'Port', 'Service', 'Protocol', 'Dir', 'Flows', 'Verdicts'],
         wordWrap: true,
         ...PLAIN,
@@ -187,7 +193,7 @@ export function renderTable(analysis: Analysis, options: TableOptions = {}): str
   if (problemFlows.length > 0) {
     const max = options.maxFlows ?? 25;
     out.push(`PROBLEM FLOWS (${problemFlows.length}${problemFlows.length > max ? `, first ${max}` : ''})`);
-    const t = new Table({
+    const t = new (tableClass())({
       head: ['Time', 'Flow', 'App', 'Verdict', 'Reason'],
       wordWrap: true,
       colWidths: [22, 46, 10, 12, Math.max(30, width - 96)],

@@ -6,8 +6,13 @@
  * specific prefix wins: a server listed by address inside a client /16 is a server.
  */
 import { readFileSync } from 'node:fs';
-import { parse as parseYaml } from 'yaml';
+import { createRequire } from 'node:module';
 import { addressWords, parsePrefix, prefixContains, type Prefix } from './address.js';
+
+/** yaml is loaded on first use (a YAML topology file): importing it costs ~40 ms at every startup. */
+function parseYaml(text: string): unknown {
+  return (createRequire(import.meta.url)('yaml') as typeof import('yaml')).parse(text);
+}
 
 export interface RoleEntry {
   role: string;
