@@ -3,6 +3,8 @@
  * pipeline stages (capture → decode → flow → recognize → catalog/topology → verdict → report).
  * Exit status: 0 fine, 1 when --fail-on finds something, 2 for usage or input errors.
  */
+// First: the GC settings must be in place before the run allocates anything.
+import './heap.js';
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { registerAnalyze } from './analyze.js';
