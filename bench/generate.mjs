@@ -14,8 +14,11 @@
  * - about one session in ten over IPv6.
  *
  * Sessions start as Poisson arrivals and run concurrently; a binary heap keyed by each session's
- * next packet time interleaves them, so the file is in time order. Traffic is stationary: the
- * number of concurrent flows does not grow with the packet count, only the duration does.
+ * next packet time interleaves them, so the file is in time order. Traffic is stationary from
+ * the first packet: like a real capture, it starts in the middle of things, with the SIP
+ * registrations and calls that are already under way (their handshakes are before the capture),
+ * so the number of concurrent flows is the same after 1M packets as after 5M; only the
+ * duration grows.
  * Checksums (IPv4 header, TCP, UDP) are correct. The same seed and packet count give the same bytes.
  *
  * Usage: node bench/generate.mjs --packets 1000000 [--seed 1] --out bench/out/lync-1000000.pcap
@@ -24,7 +27,7 @@ import { closeSync, openSync, renameSync, writeSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 /** Bump when the output changes, so that bench/run.mjs rebuilds stale captures. */
-export const GENERATOR_VERSION = 1;
+export const GENERATOR_VERSION = 2;
 
 // ---------------------------------------------------------------------------------------------
 // Deterministic PRNG: sfc32 (Chris Doty-Humphrey's small fast counting generator).
@@ -382,12 +385,17 @@ export function generate({ packets, seed = 1, out }) {
     return t;
   }
 
-  function* tlsSession(start, net, server, port, longLived) {
+  /** A TLS session; `remaining` (microseconds) makes it one already established when the capture starts. */
+  function* tlsSession(start, net, server, port, longLived, remaining) {
     const client = pick(net.clients);
     const c = { h: client, port: ephemeral(client), seq: rand32() };
     const s = { h: server, port, seq: rand32() };
     const rtt = between(300, 30000);
     let t = start;
+    if (remaining !== undefined) {
+      yield* tlsExchanges(t, c, s, rtt, start + remaining);
+      return;
+    }
     yield t;
     tcp(t, c, s, 0x02, 0, 12);
     t += rtt / 2;
@@ -408,27 +416,48 @@ export function generate({ packets, seed = 1, out }) {
     t += rtt / 2;
     yield t;
     tcp(t, c, s, 0x10, 0, 0);
-    const end = longLived ? start + between(60, 900) * 1e6 : 0;
-    let rounds = longLived ? Infinity : between(1, 6);
+    if (longLived) {
+      yield* tlsExchanges(t, c, s, rtt, start + between(60, 900) * 1e6);
+      return;
+    }
+    let rounds = between(1, 6);
     while (rounds-- > 0) {
-      t += longLived ? between(5e6, 30e6) : Math.floor(expo(400000));
-      if (longLived && t > end) break;
-      // Request (SIP request or HTTP over TLS), response, final ACK.
-      t = yield* sendTcpData(t, c, s, longLived ? between(500, 1500) : between(200, 1800), TLS_DATA);
+      t += Math.floor(expo(400000));
+      // Request (HTTP over TLS, or a SIP transaction), response, final ACK.
+      t = yield* sendTcpData(t, c, s, between(200, 1800), TLS_DATA);
       t += rtt / 2 + between(200, 20000);
-      t = yield* sendTcpData(t, s, c, longLived ? between(300, 900) : Math.floor(200 + expo(6000)), TLS_DATA);
+      t = yield* sendTcpData(t, s, c, Math.floor(200 + expo(6000)), TLS_DATA);
       t += rtt / 2;
       yield t;
       tcp(t, c, s, 0x10, 0, 0);
     }
-    t += longLived ? between(1e5, 2e6) : Math.floor(expo(2e6));
-    if (!longLived && chance(0.05)) {
+    t += Math.floor(expo(2e6));
+    if (chance(0.05)) {
       // Some clients close TLS sessions with RST rather than FIN (Zeek: RSTO).
       yield t;
       tcp(t, c, s, 0x14, 0, 0);
       return;
     }
-    // Orderly close (RFC 9293 3.6): FIN from one side, FIN-ACK, final ACK.
+    yield* tcpClose(t, c, s, rtt);
+  }
+
+  /** A SIP registration's life after its handshake: a SIP exchange every 5-30 s until `end`, then FIN. */
+  function* tlsExchanges(t, c, s, rtt, end) {
+    for (;;) {
+      t += between(5e6, 30e6);
+      if (t > end) break;
+      t = yield* sendTcpData(t, c, s, between(500, 1500), TLS_DATA);
+      t += rtt / 2 + between(200, 20000);
+      t = yield* sendTcpData(t, s, c, between(300, 900), TLS_DATA);
+      t += rtt / 2;
+      yield t;
+      tcp(t, c, s, 0x10, 0, 0);
+    }
+    yield* tcpClose(t + between(1e5, 2e6), c, s, rtt);
+  }
+
+  /** Orderly close (RFC 9293 3.6): FIN from one side, FIN-ACK, final ACK. */
+  function* tcpClose(t, c, s, rtt) {
     const [a, z] = chance(0.7) ? [c, s] : [s, c];
     yield t;
     tcp(t, a, z, 0x11, 0, 0);
@@ -519,7 +548,8 @@ export function generate({ packets, seed = 1, out }) {
     }
   }
 
-  function* call(start) {
+  /** A call; `remaining` (microseconds) makes it one whose media is already flowing when the capture starts. */
+  function* call(start, remaining) {
     const net = family();
     const caller = pick(net.clients);
     const viaEdge = chance(0.35);
@@ -534,6 +564,18 @@ export function generate({ packets, seed = 1, out }) {
     if (viaEdge) counts.edgeCalls++;
     if (net === netV6) counts.ipv6++;
     let t = start;
+    if (remaining !== undefined) {
+      const end = start + remaining;
+      schedule(mediaStream(t + between(0, 19999), end, caller, aPort, callee, bPort, false));
+      if (!oneWay) schedule(mediaStream(t + between(0, 19999), end, callee, bPort, caller, aPort, false));
+      if (video) {
+        const wPort = viaEdge ? 3478 : bPort + 20;
+        schedule(mediaStream(t + between(0, 66666), end, caller, aPort + 20, callee, wPort, true));
+        if (!oneWay)
+          schedule(mediaStream(t + between(0, 66666), end, callee, wPort, caller, aPort + 20, true));
+      }
+      return;
+    }
     if (viaEdge) {
       // MS-TURN allocation on the Edge's internal interface: 401 challenge, then success.
       const rtt = between(500, 5000);
@@ -632,6 +674,14 @@ export function generate({ packets, seed = 1, out }) {
 
   // Rates chosen for a pool of ~2000 users at a busy hour: ~45 concurrent calls, a few HTTPS
   // sessions per second, one SIP registration refresh per second, a trickle of failures.
+  // What is under way when the capture starts (rate x mean duration of each long-lived kind):
+  // ~45 calls (remaining time: the memoryless part of their duration plus up to 20 s) and ~480
+  // SIP registrations (remaining time up to their 900 s maximum).
+  for (let i = 0; i < 45; i++) schedule(call(0, Math.floor(between(0, 20e6) + expo(70e6))));
+  for (let i = 0; i < 480; i++) {
+    const n = family();
+    schedule(tlsSession(0, n, pick(n.frontEnds), 5061, true, between(1, 900) * 1e6));
+  }
   schedule(arrivals(0.5, (t) => schedule(call(t))));
   schedule(
     arrivals(10, (t) => {
