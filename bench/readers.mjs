@@ -85,7 +85,8 @@ async function ours(stage) {
             packets++;
             captured += rec.caplen;
             decodePacket(rec.buf, rec.offset, rec.caplen, rec.linkType, view);
-            table.add(view, rec.buf, rec.tsSec + rec.tsNsec / 1e9, rec.origLen, rec.index);
+            view.ts = rec.tsSec + rec.tsNsec / 1e9;
+            table.add(view, rec.buf, rec.origLen, rec.index);
           };
   const summary = await readCapture(file, { onRecord });
   if (summary.error) throw summary.error;

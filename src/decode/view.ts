@@ -40,6 +40,12 @@ export const TCP_ACK = 0x10;
 export const TCP_URG = 0x20;
 
 export interface PacketView {
+  /**
+   * Capture time in seconds, set by whoever feeds the view to the flow table. It travels in the
+   * view (a double field, updated in place) rather than as an argument: a double passed to a call
+   * V8 does not inline is boxed, one heap allocation per packet.
+   */
+  ts: number;
   status: DecodeStatus;
   /** Why decoding stopped, for Truncated/Malformed (a constant string, not built per packet). */
   problem: string;
@@ -112,6 +118,7 @@ export interface PacketView {
 
 export function createPacketView(): PacketView {
   return {
+    ts: 0.5,
     status: DecodeStatus.Ok,
     problem: '',
     linkType: 0,

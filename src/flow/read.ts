@@ -33,7 +33,8 @@ export async function readFlows(inputs: string[], options: ReadFlowsOptions): Pr
   let nextIndex = 1;
   const onRecord = (rec: CaptureRecord): void => {
     decodePacket(rec.buf, rec.offset, rec.caplen, rec.linkType, view);
-    table.add(view, rec.buf, rec.tsSec + rec.tsNsec / 1e9, rec.origLen, rec.index);
+    view.ts = rec.tsSec + rec.tsNsec / 1e9;
+    table.add(view, rec.buf, rec.origLen, rec.index);
   };
   for (const input of inputs) {
     const summary = await readCapture(input, {

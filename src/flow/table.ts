@@ -27,14 +27,8 @@ import { EndReason, OrigFrom, TcpState, createEndpoint, flipFlow, type Flow } fr
 import { FragmentPorts } from './fragments.js';
 import { tcpFinished, updateTcp } from './tcp-state.js';
 
-/** Sees the payload-carrying packets of flows whose `inspect` flag is set (the recognize stage). */
-export type PayloadObserver = (
-  flow: Flow,
-  fromOrig: boolean,
-  view: PacketView,
-  buf: Buffer,
-  ts: number,
-) => void;
+/** Sees the payload-carrying packets of flows whose `inspect` flag is set (the recognize stage); the time is `view.ts`. */
+export type PayloadObserver = (flow: Flow, fromOrig: boolean, view: PacketView, buf: Buffer) => void;
 
 export interface FlowTableOptions {
   /** Most flows kept at once; the least recently active one is written out to make room. */
@@ -104,9 +98,13 @@ function endpointHash(w0: number, w1: number, w2: number, w3: number, port: numb
   return Math.imul(h ^ port ^ (h >>> 15), 0x165667b1);
 }
 
-/** Combines the two endpoint hashes (so both directions agree) and the protocol into a nonzero int32. */
+/**
+ * Combines the two endpoint hashes (so both directions agree) and the protocol into a nonzero
+ * 30-bit value: it stays a V8 small integer, so passing it to lookup() allocates nothing (a full
+ * int32 would be boxed into a heap number on every packet).
+ */
 function flowHash(a: number, b: number, proto: number): number {
-  const h = (a ^ b ^ Math.imul(proto + 1, 0x9e3779b1)) | 0;
+  const h = (a ^ b ^ Math.imul(proto + 1, 0x9e3779b1)) & 0x3fffffff;
   return h === 0 ? 1 : h;
 }
 
@@ -179,8 +177,12 @@ export class FlowTable {
     this.onFlowEnd = options.onFlowEnd;
   }
 
-  /** Accounts one decoded packet. `frameLength` is the on-the-wire length, `frame` its number. */
-  add(view: PacketView, buf: Buffer, ts: number, frameLength: number, frame: number): void {
+  /**
+   * Accounts one decoded packet captured at `view.ts`. `frameLength` is the on-the-wire length,
+   * `frame` its number.
+   */
+  add(view: PacketView, buf: Buffer, frameLength: number, frame: number): void {
+    const ts = view.ts;
     const stats = this.stats;
     stats.packets++;
     const status = view.status;
@@ -324,16 +326,7 @@ export class FlowTable {
       // payload, as Zeek's orig_bytes does after reassembly. (TCP counts from sequence numbers.)
       if (proto !== IPPROTO_TCP) ep.payloadBytes += view.ipTotalLength - view.ipHeaderLength;
     } else if (proto === IPPROTO_TCP) {
-      if (view.tcpHeaderComplete)
-        updateTcp(
-          flow,
-          fromOrig,
-          view.tcpFlags,
-          view.tcpSeq,
-          view.tcpAck,
-          view.tcpWindow,
-          view.payloadLength,
-        );
+      if (view.tcpHeaderComplete) updateTcp(flow, fromOrig, view);
     } else {
       ep.payloadBytes += view.payloadLength;
       // Zeek's UDP history: 'D' the first time the originator sends a datagram, 'd' for the
@@ -345,7 +338,7 @@ export class FlowTable {
       }
     }
     if (flow.inspect && view.payloadCaptured > 0 && this.observer !== undefined)
-      this.observer(flow, flow.orig === ep, view, buf, ts);
+      this.observer(flow, flow.orig === ep, view, buf);
     this.touch(flow, proto === IPPROTO_TCP && tcpFinished(flow) ? LIST_TCP_CLOSED : flow.list);
   }
 

@@ -4,7 +4,7 @@
  * conn_state and history mean exactly what analysts who read Zeek's conn.log expect.
  * Not ported: checksum validation ('C'), content gaps from reassembly ('G'), window scaling.
  */
-import { TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN } from '../decode/view.js';
+import { TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN, type PacketView } from '../decode/view.js';
 import { TcpState, flipFlow, type Flow, type FlowEndpoint } from './flow.js';
 
 /** History bits (Zeek TCP_Endpoint.h HIST_*). */
@@ -120,15 +120,13 @@ function zeroWindow(flow: Flow, ep: FlowEndpoint): void {
  * Updates the flow for one TCP segment. `fromOrig` says which endpoint sent it.
  * `len` is the TCP payload length on the wire.
  */
-export function updateTcp(
-  flow: Flow,
-  fromOrig: boolean,
-  flags: number,
-  seq: number,
-  ack: number,
-  window: number,
-  len: number,
-): void {
+export function updateTcp(flow: Flow, fromOrig: boolean, view: PacketView): void {
+  // Sequence numbers exceed V8's small integers: read from the view, not passed as arguments (boxed).
+  const flags = view.tcpFlags;
+  const seq = view.tcpSeq;
+  const ack = view.tcpAck;
+  const window = view.tcpWindow;
+  const len = view.payloadLength;
   const endpoint = fromOrig ? flow.orig : flow.resp;
   const peer = fromOrig ? flow.resp : flow.orig;
   const syn = (flags & TCP_SYN) !== 0;

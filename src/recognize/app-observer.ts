@@ -164,13 +164,8 @@ export function createAppObserver(recognizers: readonly Recognizer[]): AppObserv
     app.heldBytes[dir] += length;
   }
 
-  const observer: PayloadObserver = (
-    flow: Flow,
-    fromOrig: boolean,
-    view: PacketView,
-    buf: Buffer,
-    ts: number,
-  ): void => {
+  const observer: PayloadObserver = (flow: Flow, fromOrig: boolean, view: PacketView, buf: Buffer): void => {
+    const ts = view.ts;
     const tcp = flow.proto === IPPROTO_TCP;
     if (!tcp && flow.proto !== IPPROTO_UDP) {
       flow.inspect = false;
