@@ -108,6 +108,28 @@ function flowHash(a: number, b: number, proto: number): number {
   return h === 0 ? 1 : h;
 }
 
+/**
+ * The flow hash of a packet's 5-tuple. It reads the address words from the view itself: they are
+ * 32-bit values, and passed as arguments from the (too large to inline into) add() they would be
+ * boxed into heap numbers on every packet.
+ */
+function packetHash(view: PacketView, sport: number, dport: number, proto: number): number {
+  return flowHash(
+    endpointHash(view.src0, view.src1, view.src2, view.src3, sport),
+    endpointHash(view.dst0, view.dst1, view.dst2, view.dst3, dport),
+    proto,
+  );
+}
+
+/** The flow hash of the packet an ICMP error quotes. */
+function quoteHash(view: PacketView, sport: number, dport: number, proto: number): number {
+  return flowHash(
+    endpointHash(view.quoteSrc0, view.quoteSrc1, view.quoteSrc2, view.quoteSrc3, sport),
+    endpointHash(view.quoteDst0, view.quoteDst1, view.quoteDst2, view.quoteDst3, dport),
+    proto,
+  );
+}
+
 export class FlowTable {
   readonly stats: FlowTableStats = {
     packets: 0,
@@ -275,11 +297,7 @@ export class FlowTable {
       return;
     }
 
-    const hash = flowHash(
-      endpointHash(view.src0, view.src1, view.src2, view.src3, sport),
-      endpointHash(view.dst0, view.dst1, view.dst2, view.dst3, dport),
-      proto,
-    );
+    const hash = packetHash(view, sport, dport, proto);
     let flow = this.lookup(hash, proto, view, sport, dport);
     let fromOrig = true;
     if (flow !== null) {
@@ -486,11 +504,7 @@ export class FlowTable {
     const qproto = view.quoteProto;
     const sport = view.quoteHasPorts ? view.quoteSrcPort : 0;
     const dport = view.quoteHasPorts ? view.quoteDstPort : 0;
-    const hash = flowHash(
-      endpointHash(view.quoteSrc0, view.quoteSrc1, view.quoteSrc2, view.quoteSrc3, sport),
-      endpointHash(view.quoteDst0, view.quoteDst1, view.quoteDst2, view.quoteDst3, dport),
-      qproto,
-    );
+    const hash = quoteHash(view, sport, dport, qproto);
     for (let i = hash & this.mask; ; i = (i + 1) & this.mask) {
       const h = this.hashes[i];
       if (h === 0) break;

@@ -210,7 +210,7 @@ function feedMessage(
         return;
       }
     } else if (rtpHeaderLength(b, off, len) >= 0) {
-      addRtp(rtpOf(s), b, off, ctx.fromOrig, ctx.ts);
+      addRtp(rtpOf(s), b, off, ctx.fromOrig, ctx);
       seen(s, P_RTP);
       s.evidence++;
       return;

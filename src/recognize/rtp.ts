@@ -326,8 +326,14 @@ function snapRate(rate: number): number {
   return bestErr <= 0.15 ? best : 0;
 }
 
-/** Section 6.4.1 / A.8: the jitter update for a packet that arrived at `arrival` seconds. */
-function updateJitter(s: RtpStream, arrival: number, rtpTs: number): void {
+/**
+ * Section 6.4.1 / A.8: the jitter update for the packet just recorded in s.lastSeenArrival (seconds)
+ * and s.lastSeenRtpTs. Read from the stream rather than passed: doubles and 32-bit timestamps
+ * passed to a call V8 does not inline are boxed, one allocation per media packet.
+ */
+function updateJitter(s: RtpStream): void {
+  const arrival = s.lastSeenArrival;
+  const rtpTs = s.lastSeenRtpTs;
   if (!s.hasLast) {
     s.firstArrival = arrival;
     s.firstRtpTs = rtpTs;
@@ -390,8 +396,9 @@ function findStream(
   return null;
 }
 
-/** Adds one RTP packet (header already checked by rtpHeaderLength). */
-export function addRtp(st: RtpStats, b: Buffer, off: number, fromOrig: boolean, arrival: number): void {
+/** Adds one RTP packet (header already checked by rtpHeaderLength) that arrived at `at.ts`. */
+export function addRtp(st: RtpStats, b: Buffer, off: number, fromOrig: boolean, at: { ts: number }): void {
+  const arrival = at.ts;
   st.packets++;
   const pt = b[off + 1] & 0x7f;
   const seq = u16(b, off + 2);
@@ -407,7 +414,7 @@ export function addRtp(st: RtpStats, b: Buffer, off: number, fromOrig: boolean, 
   s.lastSeenArrival = arrival;
   s.lastSeenRtpTs = rtpTs;
   const r = updateSeq(s, seq);
-  if (r === 2) updateJitter(s, arrival, rtpTs);
+  if (r === 2) updateJitter(s);
 }
 
 /** Adds one RTCP datagram (the first packet already checked). */
