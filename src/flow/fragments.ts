@@ -4,6 +4,8 @@
  * arrays: no allocation per packet, bounded memory, and an entry is simply overwritten when a
  * newer datagram hashes to the same slot (that later fragment is then counted as unattributed).
  */
+import type { PacketView } from '../decode/view.js';
+
 const SIZE = 4096;
 const MASK = SIZE - 1;
 const WORDS = 10; // proto, id, 4 src words, 4 dst words
@@ -12,74 +14,55 @@ export class FragmentPorts {
   private readonly keys = new Float64Array(SIZE * WORDS);
   private readonly ports = new Int32Array(SIZE * 2).fill(-1);
 
-  private static hash(proto: number, id: number, s3: number, d3: number, s0: number, d0: number): number {
-    let h = Math.imul(id ^ (proto << 16), 0x9e3779b1);
-    h ^= Math.imul(s3, 0x85ebca6b);
-    h ^= Math.imul(d3, 0xc2b2ae35);
-    h ^= Math.imul(s0 ^ d0, 0x27d4eb2f);
+  /** The slot a datagram (the view's protocol, addresses and fragment id) maps to. */
+  private static slotOf(v: PacketView): number {
+    let h = Math.imul(v.fragmentId ^ (v.proto << 16), 0x9e3779b1);
+    h ^= Math.imul(v.src3, 0x85ebca6b);
+    h ^= Math.imul(v.dst3, 0xc2b2ae35);
+    h ^= Math.imul(v.src0 ^ v.dst0, 0x27d4eb2f);
     h ^= h >>> 15;
     return h & MASK;
   }
 
-  remember(
-    proto: number,
-    id: number,
-    s0: number,
-    s1: number,
-    s2: number,
-    s3: number,
-    d0: number,
-    d1: number,
-    d2: number,
-    d3: number,
-    sport: number,
-    dport: number,
-  ): void {
-    const slot = FragmentPorts.hash(proto, id, s3, d3, s0, d0);
+  /**
+   * Remembers the ports of the first fragment in `v`. The key is read from the view (not passed
+   * word by word: 32-bit address words passed as arguments would be boxed).
+   */
+  remember(v: PacketView, sport: number, dport: number): void {
+    const slot = FragmentPorts.slotOf(v);
     const k = slot * WORDS;
     const keys = this.keys;
-    keys[k] = proto;
-    keys[k + 1] = id;
-    keys[k + 2] = s0;
-    keys[k + 3] = s1;
-    keys[k + 4] = s2;
-    keys[k + 5] = s3;
-    keys[k + 6] = d0;
-    keys[k + 7] = d1;
-    keys[k + 8] = d2;
-    keys[k + 9] = d3;
+    keys[k] = v.proto;
+    keys[k + 1] = v.fragmentId;
+    keys[k + 2] = v.src0;
+    keys[k + 3] = v.src1;
+    keys[k + 4] = v.src2;
+    keys[k + 5] = v.src3;
+    keys[k + 6] = v.dst0;
+    keys[k + 7] = v.dst1;
+    keys[k + 8] = v.dst2;
+    keys[k + 9] = v.dst3;
     this.ports[slot * 2] = sport;
     this.ports[slot * 2 + 1] = dport;
   }
 
-  /** Returns the slot holding the datagram's ports, or -1; read them with sourcePort/destPort. */
-  find(
-    proto: number,
-    id: number,
-    s0: number,
-    s1: number,
-    s2: number,
-    s3: number,
-    d0: number,
-    d1: number,
-    d2: number,
-    d3: number,
-  ): number {
-    const slot = FragmentPorts.hash(proto, id, s3, d3, s0, d0);
+  /** The slot holding the ports of the datagram `v` is a fragment of, or -1; read them with sourcePort/destPort. */
+  find(v: PacketView): number {
+    const slot = FragmentPorts.slotOf(v);
     const k = slot * WORDS;
     const keys = this.keys;
     if (
       this.ports[slot * 2] >= 0 &&
-      keys[k] === proto &&
-      keys[k + 1] === id &&
-      keys[k + 2] === s0 &&
-      keys[k + 3] === s1 &&
-      keys[k + 4] === s2 &&
-      keys[k + 5] === s3 &&
-      keys[k + 6] === d0 &&
-      keys[k + 7] === d1 &&
-      keys[k + 8] === d2 &&
-      keys[k + 9] === d3
+      keys[k] === v.proto &&
+      keys[k + 1] === v.fragmentId &&
+      keys[k + 2] === v.src0 &&
+      keys[k + 3] === v.src1 &&
+      keys[k + 4] === v.src2 &&
+      keys[k + 5] === v.src3 &&
+      keys[k + 6] === v.dst0 &&
+      keys[k + 7] === v.dst1 &&
+      keys[k + 8] === v.dst2 &&
+      keys[k + 9] === v.dst3
     )
       return slot;
     return -1;

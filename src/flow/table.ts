@@ -227,18 +227,7 @@ export class FlowTable {
     let oneWayIcmp = false;
     let extraFragment = false;
     if (view.fragment === Fragment.Later) {
-      const slot = this.fragments.find(
-        proto,
-        view.fragmentId,
-        view.src0,
-        view.src1,
-        view.src2,
-        view.src3,
-        view.dst0,
-        view.dst1,
-        view.dst2,
-        view.dst3,
-      );
+      const slot = this.fragments.find(view);
       if (slot < 0) {
         stats.fragmentsUnattributed++;
         return;
@@ -251,33 +240,8 @@ export class FlowTable {
       if (view.fragment === Fragment.First) {
         // A first fragment of a datagram whose first fragment we already saw (an overlapping
         // resend) adds a packet but not a datagram: count it with the fragments.
-        extraFragment =
-          this.fragments.find(
-            proto,
-            view.fragmentId,
-            view.src0,
-            view.src1,
-            view.src2,
-            view.src3,
-            view.dst0,
-            view.dst1,
-            view.dst2,
-            view.dst3,
-          ) >= 0;
-        this.fragments.remember(
-          proto,
-          view.fragmentId,
-          view.src0,
-          view.src1,
-          view.src2,
-          view.src3,
-          view.dst0,
-          view.dst1,
-          view.dst2,
-          view.dst3,
-          sport,
-          dport,
-        );
+        extraFragment = this.fragments.find(view) >= 0;
+        this.fragments.remember(view, sport, dport);
       }
     } else if (proto === IPPROTO_ICMP || proto === IPPROTO_ICMPV6) {
       if (view.icmpType >= 0) {

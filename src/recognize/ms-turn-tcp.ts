@@ -33,7 +33,7 @@ import {
 import type { AppResult, FlowEnd, Finding, PacketContext, Payload, Recognizer } from './types.js';
 import { recordHeaderValid } from './tls.js';
 
-/** Wildcard in a template: any byte value. */
+/** Wildcard in a template: matches every byte value. */
 const ANY = -1;
 
 function template(parts: (number[] | [typeof ANY, number])[]): Int16Array {
