@@ -291,6 +291,21 @@ describe('analyze: one flow per verdict', () => {
   });
 });
 
+describe('analyze: bounded memory', () => {
+  it('past --max-records judges flows as they end: counted in verdicts and roles, not listed', () => {
+    const all = analyzeJson();
+    const capped = analyzeJson('--max-records', '3');
+    expect(capped.flows).toHaveLength(3);
+    expect(capped.summary.verdicts).toEqual(all.summary.verdicts);
+    const rows = (a: Analysis): string[] =>
+      a.roles
+        .flatMap((r) => r.rows.map((row) => `${r.role} ${row.id} ${JSON.stringify(row.verdicts)}`))
+        .sort();
+    expect(rows(capped)).toEqual(rows(all));
+    expect(capped.summary.notes.join(' ')).toMatch(/flows beyond --max-records 3 were judged as they ended/);
+  });
+});
+
 describe('analyze: bad input', () => {
   it('rejects a bad topology or catalog before reading the capture (exit 2, one line)', () => {
     const bad = join(dir, 'bad-topology.json');

@@ -35,14 +35,22 @@ import { renderTable } from '../report/table.js';
 import { renderHtml } from '../report/html.js';
 import { addFlowTableOptions } from './flows.js';
 import { ndjsonWriter, openOutput } from './output.js';
-import type { FlowTableCliOptions } from './options.js';
+import { positiveInt, type FlowTableCliOptions } from './options.js';
 import { createProgress } from './progress.js';
 import { summaryLines } from './summary.js';
 
 type Format = 'table' | 'json' | 'ndjson' | 'html';
 type FailOn = 'blocked' | 'unexpected' | 'any' | 'none';
 
+/** Flow records kept for the report and the cross-flow steps (about 3 KB each). */
+const DEFAULT_MAX_RECORDS = 100_000;
+
+function withInferred(given: Topology, inferred: Topology): Topology {
+  return given.source === 'none' ? inferred : mergeTopologies(given, inferred);
+}
+
 interface AnalyzeOptions extends FlowTableCliOptions {
+  maxRecords?: number;
   topology?: string;
   role: string[];
   catalog?: string;
@@ -88,6 +96,11 @@ export function registerAnalyze(program: Command): void {
         .default('table'),
     )
     .option('-o, --out <file>', 'write the report to a file instead of standard output')
+    .option(
+      '--max-records <n>',
+      `flows kept for the report (beyond, they are judged as they end and counted, not listed; default ${DEFAULT_MAX_RECORDS})`,
+      positiveInt('--max-records', 50_000_000),
+    )
     .addOption(
       new Option(
         '--fail-on <what>',
@@ -159,14 +172,20 @@ export async function runAnalyze(captures: string[], opts: AnalyzeOptions): Prom
   let problems = 0;
   let failed = false;
   /** Every judged flow goes through here: counted, aggregated per role, then written or kept. */
-  const take = (j: JudgedFlow): void => {
+  const take = (j: JudgedFlow, keep = true): void => {
     verdicts[j.verdict] = (verdicts[j.verdict] ?? 0) + 1;
     if (CONNECTIVITY_PROBLEMS.has(j.verdict) || EXPECTATION_PROBLEMS.has(j.verdict)) problems++;
     if (failing(j.verdict, opts.failOn)) failed = true;
     aggregator.add(j);
     if (streaming) writer!.write(j);
-    else judged.push(j);
+    else if (keep) judged.push(j);
   };
+  // Past --max-records flows, memory must stop growing: the topology is fixed (inferred from the
+  // evidence so far), and each further flow is judged as it ends, counted, and not kept.
+  const maxRecords = opts.maxRecords ?? DEFAULT_MAX_RECORDS;
+  let frozen: Topology | undefined;
+  let overflowResolver: RoleResolver | undefined;
+  let overflowed = 0;
 
   const result = await readFlows(captures, {
     maxFlows: opts.maxFlows,
@@ -183,7 +202,15 @@ export async function runAnalyze(captures: string[], opts: AnalyzeOptions): Prom
       // Streaming NDJSON with a given topology judges each flow as it ends (bounded memory, no
       // cross-flow links); every other report keeps the records for the cross-flow steps.
       if (streaming) take(judgeFlow(rec, { catalog: loaded.access, roles: resolver, captureEnd: now }));
-      else records.push(rec);
+      else if (records.length < maxRecords) records.push(rec);
+      else {
+        if (overflowResolver === undefined) {
+          frozen = inferring ? withInferred(given, inference.infer(loaded.listenPorts)) : given;
+          overflowResolver = new RoleResolver(frozen);
+        }
+        overflowed++;
+        take(judgeFlow(rec, { catalog: loaded.access, roles: overflowResolver, captureEnd: now }), false);
+      }
     },
     beforeRead: () => writer?.ready(),
     onProgress: progress.update,
@@ -191,10 +218,8 @@ export async function runAnalyze(captures: string[], opts: AnalyzeOptions): Prom
   progress.stop();
 
   let topology = given;
-  if (inferring) {
-    const inferred = inference.infer(loaded.listenPorts);
-    topology = given.source === 'none' ? inferred : mergeTopologies(given, inferred);
-  }
+  if (frozen !== undefined) topology = frozen;
+  else if (inferring) topology = withInferred(given, inference.infer(loaded.listenPorts));
   // Cross-flow steps: DCE/RPC follow-on connections, and the call view from SIP and SDP.
   const rpcLinked = linkRpcFlows(records);
   const calls = buildCalls(records);
@@ -218,6 +243,11 @@ export async function runAnalyze(captures: string[], opts: AnalyzeOptions): Prom
       `${rpcLinked} flows go to ports the DCE/RPC endpoint mapper handed out; they are judged as its TCP 135 service`,
     );
   if (streaming) notes.push('streamed: DCE/RPC follow-on connections and calls are not linked across flows');
+  if (overflowed > 0)
+    notes.push(
+      `${overflowed} flows beyond --max-records ${maxRecords} were judged as they ended: they count in the verdicts and roles but are not listed, and are not linked across flows` +
+        (inferring ? '; roles were inferred from the flows before them' : ''),
+    );
   if (inferring && topology.inferred.length === 0)
     notes.push('no roles could be inferred: give a topology with --topology or --role');
 
