@@ -5,7 +5,7 @@
  * 2 for usage or input errors (after printing whatever could be read).
  */
 import { Option, type Command } from 'commander';
-import { readFileSync } from 'node:fs';
+import { packageVersion } from './version.js';
 import { readFlows } from '../flow/read.js';
 import { toFlowRecord, type FlowRecord } from '../flow/record.js';
 import { RECOGNIZERS, attachApp, createAppObserver } from '../recognize/index.js';
@@ -28,6 +28,7 @@ import { RoleAggregator } from '../verdict/roles.js';
 import {
   CONNECTIVITY_PROBLEMS,
   EXPECTATION_PROBLEMS,
+  isProblem,
   type JudgedFlow,
   type Verdict,
 } from '../verdict/types.js';
@@ -114,21 +115,11 @@ export function registerAnalyze(program: Command): void {
   });
 }
 
-function packageVersion(): string {
-  try {
-    return (
-      JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
-    ).version;
-  } catch {
-    return 'unknown';
-  }
-}
-
 function failing(verdict: Verdict, failOn: FailOn): boolean {
   if (failOn === 'none') return false;
   if (failOn === 'blocked') return CONNECTIVITY_PROBLEMS.has(verdict);
   if (failOn === 'unexpected') return EXPECTATION_PROBLEMS.has(verdict);
-  return CONNECTIVITY_PROBLEMS.has(verdict) || EXPECTATION_PROBLEMS.has(verdict);
+  return isProblem(verdict);
 }
 
 function fail(message: string): number {
@@ -174,7 +165,7 @@ export async function runAnalyze(captures: string[], opts: AnalyzeOptions): Prom
   /** Every judged flow goes through here: counted, aggregated per role, then written or kept. */
   const take = (j: JudgedFlow, keep = true): void => {
     verdicts[j.verdict] = (verdicts[j.verdict] ?? 0) + 1;
-    if (CONNECTIVITY_PROBLEMS.has(j.verdict) || EXPECTATION_PROBLEMS.has(j.verdict)) problems++;
+    if (isProblem(j.verdict)) problems++;
     if (failing(j.verdict, opts.failOn)) failed = true;
     aggregator.add(j);
     if (streaming) writer!.write(j);

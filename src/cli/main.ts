@@ -5,7 +5,7 @@
  */
 // First: the GC settings must be in place before the run allocates anything.
 import './heap.js';
-import { readFileSync } from 'node:fs';
+import { packageVersion } from './version.js';
 import { Command, CommanderError } from 'commander';
 
 /**
@@ -18,13 +18,6 @@ const COMMANDS: Record<string, () => Promise<(program: Command) => void>> = {
   catalog: async () => (await import('./catalog.js')).registerCatalog,
 };
 
-function version(): string {
-  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
-    version: string;
-  };
-  return pkg.version;
-}
-
 /** The program with every command, or only `command` when that names one (the first argument of a run). */
 export async function buildProgram(command?: string): Promise<Command> {
   const program = new Command();
@@ -33,7 +26,7 @@ export async function buildProgram(command?: string): Promise<Command> {
     .description(
       'Reads packet captures and tells a Lync / Skype for Business administrator, per server role, which required ports carried traffic, which were blocked, and what traffic nobody expected.',
     )
-    .version(version())
+    .version(packageVersion())
     .showHelpAfterError()
     .exitOverride();
   const names = command !== undefined && Object.hasOwn(COMMANDS, command) ? [command] : Object.keys(COMMANDS);

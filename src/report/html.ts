@@ -3,7 +3,7 @@
  * terminal table, for attaching to a ticket. Every text from packets goes through escapeHtml.
  */
 import type { Analysis } from '../verdict/analysis.js';
-import { CONNECTIVITY_PROBLEMS, EXPECTATION_PROBLEMS, VERDICTS, type Verdict } from '../verdict/types.js';
+import { VERDICTS, isProblem, type Verdict } from '../verdict/types.js';
 import { escapeHtml as h } from './escape.js';
 import { formatCount, formatDuration, formatTime, portLabel } from './format.js';
 
@@ -94,9 +94,7 @@ export function renderHtml(analysis: Analysis): string {
     parts.push('</table>');
   }
 
-  const problemFlows = flows.filter(
-    (f) => CONNECTIVITY_PROBLEMS.has(f.verdict) || EXPECTATION_PROBLEMS.has(f.verdict),
-  );
+  const problemFlows = flows.filter((f) => isProblem(f.verdict));
   if (problemFlows.length > 0) {
     parts.push(
       `<h2>Problem flows (${formatCount(problemFlows.length)})</h2><table><tr><th>Time</th><th>Flow</th><th>App</th><th>Verdict</th><th>Reason</th><th>Community ID</th></tr>`,

@@ -6,7 +6,7 @@ import { createRequire } from 'node:module';
 import type CliTable3 from 'cli-table3';
 import type { Analysis } from '../verdict/analysis.js';
 import type { RowSummary } from '../verdict/roles.js';
-import { CONNECTIVITY_PROBLEMS, EXPECTATION_PROBLEMS, VERDICTS, type Verdict } from '../verdict/types.js';
+import { CONNECTIVITY_PROBLEMS, VERDICTS, isProblem, type Verdict } from '../verdict/types.js';
 import { clip, escapeTerminal } from './escape.js';
 import { formatCount, formatDuration, formatTime, portLabel } from './format.js';
 
@@ -34,10 +34,6 @@ function verdictCounts(v: Partial<Record<Verdict, number>>): string {
   return VERDICTS.filter((k) => (v[k] ?? 0) > 0)
     .map((k) => `${k} ${formatCount(v[k]!)}`)
     .join(', ');
-}
-
-function isProblem(v: Verdict): boolean {
-  return CONNECTIVITY_PROBLEMS.has(v) || EXPECTATION_PROBLEMS.has(v);
 }
 
 function mark(row: RowSummary): string {

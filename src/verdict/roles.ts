@@ -5,7 +5,7 @@
  * bounded by roles × rows plus the capped peer lists.
  */
 import type { CatalogAccess, JudgedFlow, RowLike, Verdict } from './types.js';
-import { CONNECTIVITY_PROBLEMS, EXPECTATION_PROBLEMS } from './types.js';
+import { isProblem } from './types.js';
 
 const MAX_PEERS = 10;
 const MAX_HOSTS = 50;
@@ -86,10 +86,6 @@ interface RoleAcc {
   rows: Map<string, RowAcc>;
   unexpected: Map<string, { port: UnexpectedPort; peers: Set<string> }>;
   problems: number;
-}
-
-function isProblem(v: Verdict): boolean {
-  return CONNECTIVITY_PROBLEMS.has(v) || EXPECTATION_PROBLEMS.has(v);
 }
 
 export class RoleAggregator {

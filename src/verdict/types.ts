@@ -34,6 +34,11 @@ export const CONNECTIVITY_PROBLEMS: ReadonlySet<Verdict> = new Set([
 /** Verdicts about traffic nobody expected: what `--fail-on unexpected` looks for. */
 export const EXPECTATION_PROBLEMS: ReadonlySet<Verdict> = new Set(['unexpected', 'mismatch']);
 
+/** A verdict an administrator has to act on: either kind of problem (what `--fail-on any` looks for). */
+export function isProblem(v: Verdict): boolean {
+  return CONNECTIVITY_PROBLEMS.has(v) || EXPECTATION_PROBLEMS.has(v);
+}
+
 /** The catalog row shape the verdict stage relies on (the catalog stage's CatalogRow has at least these). */
 export interface RowLike {
   id: string;
