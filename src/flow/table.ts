@@ -90,44 +90,71 @@ export function defaultLikelyServerPort(port: number): boolean {
   return port > 0 && port < 1024;
 }
 
-function endpointHash(w0: number, w1: number, w2: number, w3: number, port: number): number {
+/** Which address of the view an endpoint hash reads: the packet's own, or the one an ICMP error quotes. */
+const enum Side {
+  Src,
+  Dst,
+  QuoteSrc,
+  QuoteDst,
+}
+
+/**
+ * A hash of one endpoint (address and port) of the view. It reads the four 32-bit address words
+ * itself and returns 30 bits: a value that crosses a call boundary V8 did not inline must be a
+ * small integer (31 bits), or it is boxed into a new heap number. Taking the words as arguments
+ * and returning a full int32 cost two such boxes per packet (16 MB per million packets, measured
+ * with the sampling heap profiler), because add() is too large for V8 to inline this into it.
+ */
+function endpointHash(view: PacketView, side: Side, port: number): number {
+  let w0: number;
+  let w1: number;
+  let w2: number;
+  let w3: number;
+  if (side === Side.Src) {
+    w0 = view.src0;
+    w1 = view.src1;
+    w2 = view.src2;
+    w3 = view.src3;
+  } else if (side === Side.Dst) {
+    w0 = view.dst0;
+    w1 = view.dst1;
+    w2 = view.dst2;
+    w3 = view.dst3;
+  } else if (side === Side.QuoteSrc) {
+    w0 = view.quoteSrc0;
+    w1 = view.quoteSrc1;
+    w2 = view.quoteSrc2;
+    w3 = view.quoteSrc3;
+  } else {
+    w0 = view.quoteDst0;
+    w1 = view.quoteDst1;
+    w2 = view.quoteDst2;
+    w3 = view.quoteDst3;
+  }
   let h = Math.imul(w3 ^ 0x2545f491, 0x9e3779b1);
   h = Math.imul(h ^ w2 ^ (h >>> 15), 0x85ebca6b);
   h = Math.imul(h ^ w1 ^ (h >>> 13), 0xc2b2ae35);
   h = Math.imul(h ^ w0 ^ (h >>> 16), 0x27d4eb2f);
-  return Math.imul(h ^ port ^ (h >>> 15), 0x165667b1);
+  return Math.imul(h ^ port ^ (h >>> 15), 0x165667b1) >>> 2;
 }
 
 /**
  * Combines the two endpoint hashes (so both directions agree) and the protocol into a nonzero
- * 30-bit value: it stays a V8 small integer, so passing it to lookup() allocates nothing (a full
- * int32 would be boxed into a heap number on every packet).
+ * 30-bit value: it stays a V8 small integer, so passing it to lookup() allocates nothing.
  */
 function flowHash(a: number, b: number, proto: number): number {
   const h = (a ^ b ^ Math.imul(proto + 1, 0x9e3779b1)) & 0x3fffffff;
   return h === 0 ? 1 : h;
 }
 
-/**
- * The flow hash of a packet's 5-tuple. It reads the address words from the view itself: they are
- * 32-bit values, and passed as arguments from the (too large to inline into) add() they would be
- * boxed into heap numbers on every packet.
- */
+/** The flow hash of a packet's 5-tuple. */
 function packetHash(view: PacketView, sport: number, dport: number, proto: number): number {
-  return flowHash(
-    endpointHash(view.src0, view.src1, view.src2, view.src3, sport),
-    endpointHash(view.dst0, view.dst1, view.dst2, view.dst3, dport),
-    proto,
-  );
+  return flowHash(endpointHash(view, Side.Src, sport), endpointHash(view, Side.Dst, dport), proto);
 }
 
 /** The flow hash of the packet an ICMP error quotes. */
 function quoteHash(view: PacketView, sport: number, dport: number, proto: number): number {
-  return flowHash(
-    endpointHash(view.quoteSrc0, view.quoteSrc1, view.quoteSrc2, view.quoteSrc3, sport),
-    endpointHash(view.quoteDst0, view.quoteDst1, view.quoteDst2, view.quoteDst3, dport),
-    proto,
-  );
+  return flowHash(endpointHash(view, Side.QuoteSrc, sport), endpointHash(view, Side.QuoteDst, dport), proto);
 }
 
 export class FlowTable {
@@ -173,8 +200,11 @@ export class FlowTable {
   private readonly onFlowEnd: (flow: Flow) => void;
   private now = -Infinity;
   /**
-   * Below this capture time no list head can be past its timeout, so `expire` need not run.
-   * Reset to -Infinity whenever a head changes or a head's lastTs moves (see `unlink`, `linkTail`, `add`).
+   * Below this capture time no list head can be past its timeout, so `expire` need not run. It is
+   * a lower bound: `expire` sets it exactly, and a new list head can only lower it (`lowerExpiry`).
+   * A head's own packets only move its deadline later, which leaves the bound valid. (Resetting it
+   * whenever a head changed made `expire` run for nearly every packet of interleaved media streams,
+   * where the least recently active flow is the next one to send.)
    */
   private nextExpiry = -Infinity;
   private nextId = 1;
@@ -219,7 +249,7 @@ export class FlowTable {
     }
     if (ts > this.now) {
       this.now = ts;
-      if (ts >= this.nextExpiry) this.expire(ts);
+      if (ts >= this.nextExpiry) this.expire();
     }
     const proto = view.proto;
     let sport = 0;
@@ -253,7 +283,7 @@ export class FlowTable {
           view.quoteValid &&
           (proto === IPPROTO_ICMP ? isIcmpv4Error(view.icmpType) : isIcmpv6Error(view.icmpType))
         )
-          this.attachIcmpError(view, ts);
+          this.attachIcmpError(view);
       }
     } else if (proto === IPPROTO_TCP || proto === IPPROTO_UDP) {
       // TCP or UDP without a readable header (cut by the snaplen): cannot be keyed by ports.
@@ -283,7 +313,7 @@ export class FlowTable {
       }
     }
     if (flow === null) {
-      flow = this.create(hash, proto, view, sport, dport, oneWayIcmp, ts, frame);
+      flow = this.create(hash, proto, view, sport, dport, oneWayIcmp, frame);
       fromOrig = flow.orig.port === sport && this.srcIsOrig(flow, view);
     }
 
@@ -292,8 +322,6 @@ export class FlowTable {
     ep.pkts++;
     ep.ipBytes += view.ipTotalLength;
     ep.frameBytes += frameLength;
-    // A list head's lastTs is its list's expiry deadline (out-of-order timestamps can even move it back).
-    if (flow.prev === null) this.nextExpiry = -Infinity;
     // Packets can come out of time order (merged captures, several interfaces): keep the earliest
     // and latest times, as tshark's conversation table does, so a duration is never negative.
     if (ts > flow.lastTs) flow.lastTs = ts;
@@ -394,9 +422,9 @@ export class FlowTable {
     sport: number,
     dport: number,
     oneWayIcmp: boolean,
-    ts: number,
     frame: number,
   ): Flow {
+    const ts = view.ts;
     if (this.stats.liveFlows >= this.maxFlows) this.evictOldest();
     const flow: Flow = {
       id: this.nextId++,
@@ -464,7 +492,8 @@ export class FlowTable {
     return this.isLikelyServerPort(sport, proto) && !this.isLikelyServerPort(dport, proto);
   }
 
-  private attachIcmpError(view: PacketView, ts: number): void {
+  private attachIcmpError(view: PacketView): void {
+    const ts = view.ts;
     const qproto = view.quoteProto;
     const sport = view.quoteHasPorts ? view.quoteSrcPort : 0;
     const dport = view.quoteHasPorts ? view.quoteDstPort : 0;
@@ -517,7 +546,9 @@ export class FlowTable {
     this.stats.icmpErrorsUnmatched++;
   }
 
-  private expire(now: number): void {
+  /** Writes out the flows idle past their list's timeout at the table's clock (`now`). */
+  private expire(): void {
+    const now = this.now;
     for (let l = 0; l < LIST_COUNT; l++) {
       const limit = now - this.timeouts[l];
       let f = this.heads[l];
@@ -602,9 +633,15 @@ export class FlowTable {
     if (flow.prev !== null) flow.prev.next = flow;
     else {
       this.heads[list] = flow;
-      this.nextExpiry = -Infinity;
+      this.lowerExpiry(flow, list);
     }
     this.tails[list] = flow;
+  }
+
+  /** A flow became the head of `list`: its deadline may be earlier than the bound (a new list, out-of-order times). */
+  private lowerExpiry(head: Flow, list: number): void {
+    const deadline = head.lastTs + this.timeouts[list] - EXPIRY_SLACK;
+    if (deadline < this.nextExpiry) this.nextExpiry = deadline;
   }
 
   private unlink(flow: Flow): void {
@@ -612,7 +649,7 @@ export class FlowTable {
     if (flow.prev !== null) flow.prev.next = flow.next;
     else {
       this.heads[l] = flow.next;
-      this.nextExpiry = -Infinity;
+      if (flow.next !== null) this.lowerExpiry(flow.next, l);
     }
     if (flow.next !== null) flow.next.prev = flow.prev;
     else this.tails[l] = flow.prev;
