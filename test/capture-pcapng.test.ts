@@ -12,6 +12,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readCapture } from '../src/capture/reader.js';
+import { setTimestamp } from '../src/capture/pcapng.js';
+import { createRecord } from '../src/capture/record.js';
 import { parseNdjson, runCli } from './helpers/cli.js';
 import {
   epb,
@@ -280,5 +282,36 @@ describe('simple and obsolete packet blocks', () => {
     expect(error).toBe(
       `${p}: byte ${head.length}: simple packet block of 60 bytes is too short for its ${frames[2].length}-byte packet`,
     );
+  });
+});
+
+describe('timestamp arithmetic at the edges of its fast path', () => {
+  // setTimestamp divides counts below 2^52 as doubles and the rest in 16-bit steps: both must give
+  // the exact floor, checked here against BigInt on counts that sit just around whole seconds.
+  const exact = (units: bigint, digits: number): [number, number] => {
+    const per = 10n ** BigInt(digits);
+    const sec = units / per;
+    const nsec =
+      digits <= 9 ? (units % per) * 10n ** BigInt(9 - digits) : (units % per) / 10n ** BigInt(digits - 9);
+    return [Number(sec), Number(nsec)];
+  };
+  it('every decimal resolution, counts just below, at and above whole seconds, both sides of 2^52', () => {
+    const rec = createRecord();
+    let checked = 0;
+    for (let digits = 0; digits <= 12; digits++) {
+      const iface = { linkType: 1, snaplen: 0, decimalDigits: digits, binaryShift: -1, tsOffset: 0 };
+      const per = 10n ** BigInt(digits);
+      for (const his of [0n, 1n, 0x3ffn, 0xfffffn, 0x100000n, 0x17d78n, 0x5f5e100n, 0xffffffffn]) {
+        for (const delta of [-1n, 0n, 1n, per / 2n]) {
+          let units = (his << 32n) + 0x9abcdef0n;
+          units = units - (units % per) + delta;
+          if (units < 0n || units >= 1n << 64n) continue;
+          setTimestamp(rec, Number(units >> 32n), Number(units & 0xffffffffn), iface);
+          expect([rec.tsSec, rec.tsNsec], `${units} at 10^-${digits}`).toEqual(exact(units, digits));
+          checked++;
+        }
+      }
+    }
+    expect(checked).toBeGreaterThan(300);
   });
 });

@@ -85,6 +85,10 @@ let quotientHi = 0;
 let quotientLo = 0;
 let remainder = 0;
 
+/** 10^d units per second, and nanoseconds per unit, for if_tsresol 10^-d (d <= 9). */
+const DECIMAL_UNITS = [1, 10, 100, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9];
+const NS_PER_DECIMAL_UNIT = [1e9, 1e8, 1e7, 1e6, 1e5, 1e4, 1e3, 100, 10, 1];
+
 /**
  * Divides the unsigned 64-bit value hi:lo by `d` (1 <= d <= 2^37) exactly, in 16-bit limbs:
  * every intermediate value stays below 2^53, where doubles are exact integers. Sets
@@ -115,6 +119,24 @@ export function setTimestamp(rec: CaptureRecord, hi: number, lo: number, iface: 
   let sec: number;
   let nsec: number;
   const shift = iface.binaryShift;
+  if (shift < 0 && hi < 0x100000 && iface.decimalDigits <= 9) {
+    // The common case, microseconds (the pcapng default) of any date before 2112: the count is
+    // below 2^52, exact as a double, so one division and a correction of the rounding suffice.
+    const perSecond = DECIMAL_UNITS[iface.decimalDigits];
+    const units = hi * 4294967296 + lo;
+    sec = Math.floor(units / perSecond);
+    let rest = units - sec * perSecond;
+    if (rest < 0) {
+      sec--;
+      rest += perSecond;
+    } else if (rest >= perSecond) {
+      sec++;
+      rest -= perSecond;
+    }
+    rec.tsSec = sec + iface.tsOffset;
+    rec.tsNsec = rest * NS_PER_DECIMAL_UNIT[iface.decimalDigits];
+    return;
+  }
   if (shift >= 0) {
     // units = sec * 2^shift + frac; nsec = floor(frac * 10^9 / 2^shift) = floor(frac * 5^9 / 2^(shift-9)).
     let fracHi: number;
@@ -167,30 +189,64 @@ export function setTimestamp(rec: CaptureRecord, hi: number, lo: number, iface: 
   rec.tsNsec = nsec;
 }
 
+/** What the block walk carries from block to block. */
+interface PcapngState {
+  info: PcapngInfo;
+  /** Byte order of the current section. */
+  le: boolean;
+  interfaces: PcapngInterface[];
+  /** The latest packet time, given to simple packet blocks (they have none). */
+  lastSec: number;
+  lastNsec: number;
+}
+
 /**
  * Reads blocks from the current position (which must be an SHB) to the end of the input,
  * emitting every packet. Returns what it learned about sections and interfaces.
  */
 export async function readPcapngBlocks(ctx: ReadContext, rec: CaptureRecord): Promise<PcapngInfo> {
   const { win, name } = ctx;
-  const info: PcapngInfo = { sections: 0, interfaces: 0, littleEndian: true, linkTypes: [] };
-  let le = true;
-  let interfaces: PcapngInterface[] = [];
-  let lastSec = 0;
-  let lastNsec = 0;
+  const st: PcapngState = {
+    info: { sections: 0, interfaces: 0, littleEndian: true, linkTypes: [] },
+    le: true,
+    interfaces: [],
+    lastSec: 0,
+    lastNsec: 0,
+  };
   for (;;) {
-    if (win.end - win.pos < 12 && !(await win.ensure(12))) {
-      if (win.available > 0)
-        throw new CaptureError(
-          name,
-          win.offset,
-          `truncated block header: ${win.available} bytes before the end of the file`,
-        );
-      return info;
-    }
-    let buf = win.buf;
-    let p = win.pos;
-    const blockOffset = win.offset;
+    // The blocks wholly inside the window, without awaiting anything; then more bytes.
+    const need = walkWholeBlocks(st, ctx, rec);
+    if (await win.ensure(need)) continue;
+    if (win.available === 0) return st.info;
+    if (need === 12)
+      throw new CaptureError(
+        name,
+        win.offset,
+        `truncated block header: ${win.available} bytes before the end of the file`,
+      );
+    throw new CaptureError(
+      name,
+      win.offset,
+      `truncated block: length ${need}, only ${win.available} bytes before the end of the file`,
+    );
+  }
+}
+
+/**
+ * Handles every block that lies whole inside the window, advancing `win.pos` past each; returns
+ * the bytes the next block needs (12 for its header, else its length), which are not all there.
+ * Synchronous on purpose: the per-packet loop stays a plain loop that V8 optimizes as one.
+ */
+function walkWholeBlocks(st: PcapngState, ctx: ReadContext, rec: CaptureRecord): number {
+  const { win, name } = ctx;
+  const buf = win.buf;
+  const end = win.end;
+  const info = st.info;
+  for (;;) {
+    const p = win.pos;
+    if (end - p < 12) return 12;
+    const blockOffset = win.base + p;
+    let le = st.le;
     const type = u32(buf, p, le);
     if (type === BLOCK_SHB || u32(buf, p, !le) === BLOCK_SHB) {
       const bom = u32(buf, p + 8, true);
@@ -202,9 +258,6 @@ export async function readPcapngBlocks(ctx: ReadContext, rec: CaptureRecord): Pr
           blockOffset + 8,
           `section header has a bad byte-order magic ${hex32(bom)}`,
         );
-      if (info.sections === 0) info.littleEndian = le;
-      info.sections++;
-      interfaces = [];
     } else if (info.sections === 0) {
       throw new CaptureError(name, blockOffset, 'pcapng file does not start with a section header block');
     }
@@ -218,14 +271,14 @@ export async function readPcapngBlocks(ctx: ReadContext, rec: CaptureRecord): Pr
             ? ` (limit ${MAX_BLOCK_LENGTH})`
             : ' (must be a multiple of 4, at least 12)'),
       );
-    if (win.end - win.pos < blockLen && !(await win.ensure(blockLen)))
-      throw new CaptureError(
-        name,
-        blockOffset,
-        `truncated block: length ${blockLen}, only ${win.available} bytes before the end of the file`,
-      );
-    buf = win.buf;
-    p = win.pos;
+    if (end - p < blockLen) return blockLen;
+    if (type === BLOCK_SHB) {
+      // A new section: its byte order, and interfaces numbered from 0 again.
+      st.le = le;
+      if (info.sections === 0) info.littleEndian = le;
+      info.sections++;
+      st.interfaces = [];
+    }
     const trailer = u32(buf, p + blockLen - 4, le);
     if (trailer !== blockLen)
       throw new CaptureError(
@@ -234,99 +287,117 @@ export async function readPcapngBlocks(ctx: ReadContext, rec: CaptureRecord): Pr
         `block length ${blockLen} does not match its trailing length ${trailer}`,
       );
     const blockType = u32(buf, p, le);
-    if (blockType === BLOCK_EPB || blockType === BLOCK_PB) {
-      const epb = blockType === BLOCK_EPB;
-      if (blockLen < 32)
-        throw new CaptureError(name, blockOffset, `packet block too short (${blockLen} bytes)`);
-      const ifId = epb ? u32(buf, p + 8, le) : u16(buf, p + 8, le);
-      const iface = interfaces[ifId];
-      if (iface === undefined)
-        throw new CaptureError(
-          name,
-          blockOffset,
-          `packet refers to interface ${ifId}, but the section describes ${interfaces.length}`,
-        );
-      const caplen = u32(buf, p + 20, le);
-      const origLen = u32(buf, p + 24, le);
-      if (caplen > MAX_PACKET_LENGTH)
-        throw new CaptureError(
-          name,
-          blockOffset,
-          `packet block claims a ${caplen}-byte packet, bigger than the maximum of ${MAX_PACKET_LENGTH}`,
-        );
-      if (28 + caplen + 4 > blockLen)
-        throw new CaptureError(
-          name,
-          blockOffset,
-          `packet length ${caplen} does not fit in its ${blockLen}-byte block`,
-        );
-      if (iface.snaplen !== 0 && caplen > iface.snaplen)
-        ctx.warn(blockOffset, `packet length ${caplen} exceeds interface ${ifId}'s snaplen ${iface.snaplen}`);
-      setTimestamp(rec, u32(buf, p + 12, le), u32(buf, p + 16, le), iface);
-      lastSec = rec.tsSec;
-      lastNsec = rec.tsNsec;
-      rec.buf = buf;
-      rec.offset = p + 28;
-      rec.caplen = caplen;
-      rec.origLen = origLen;
-      rec.linkType = iface.linkType;
-      rec.interfaceId = ifId;
-      rec.fileOffset = blockOffset;
-      win.pos = p + blockLen;
-      ctx.emit(rec);
-      continue;
-    }
-    if (blockType === BLOCK_SPB) {
-      const iface = interfaces[0];
-      if (iface === undefined)
-        throw new CaptureError(
-          name,
-          blockOffset,
-          'simple packet block, but the section describes no interface',
-        );
-      if (blockLen < 16)
-        throw new CaptureError(name, blockOffset, `simple packet block too short (${blockLen} bytes)`);
-      const origLen = u32(buf, p + 8, le);
-      // Section 4.4: the captured length is the original length cut to the interface's snaplen
-      // (0: no limit), and the block must hold that many bytes (as wiretap checks too).
-      const caplen = iface.snaplen !== 0 && origLen > iface.snaplen ? iface.snaplen : origLen;
-      if (caplen > MAX_PACKET_LENGTH)
-        throw new CaptureError(
-          name,
-          blockOffset,
-          `simple packet block claims a ${caplen}-byte packet, bigger than the maximum of ${MAX_PACKET_LENGTH}`,
-        );
-      if (16 + caplen > blockLen)
-        throw new CaptureError(
-          name,
-          blockOffset,
-          `simple packet block of ${blockLen} bytes is too short for its ${caplen}-byte packet`,
-        );
-      // An SPB has no timestamp; we give it the previous packet's so that flow durations stay sane.
-      rec.tsSec = lastSec;
-      rec.tsNsec = lastNsec;
-      rec.buf = buf;
-      rec.offset = p + 12;
-      rec.caplen = caplen;
-      rec.origLen = origLen;
-      rec.linkType = iface.linkType;
-      rec.interfaceId = 0;
-      rec.fileOffset = blockOffset;
-      win.pos = p + blockLen;
-      ctx.emit(rec);
-      continue;
-    }
-    if (blockType === BLOCK_IDB) {
+    // The consumer may look at the window's offset (progress, errors): past this block from here on.
+    win.pos = p + blockLen;
+    if (blockType === BLOCK_EPB || blockType === BLOCK_PB)
+      emitPacketBlock(st, ctx, rec, p, blockLen, blockType);
+    else if (blockType === BLOCK_SPB) emitSimplePacketBlock(st, ctx, rec, p, blockLen);
+    else if (blockType === BLOCK_IDB) {
       if (blockLen < 20)
         throw new CaptureError(name, blockOffset, `interface block too short (${blockLen} bytes)`);
       const iface = parseInterface(buf, p, blockLen, le);
-      interfaces.push(iface);
+      st.interfaces.push(iface);
       info.interfaces++;
       if (!info.linkTypes.includes(iface.linkType)) info.linkTypes.push(iface.linkType);
     } else if (blockType === BLOCK_SHB) {
       if (blockLen < 28)
         throw new CaptureError(name, blockOffset, `section header block too short (${blockLen} bytes)`);
     }
-    win.pos = p + blockLen;
   }
+}
+
+/** An Enhanced Packet Block, or the obsolete Packet Block, at buf[p] (section 4.3, appendix A). */
+function emitPacketBlock(
+  st: PcapngState,
+  ctx: ReadContext,
+  rec: CaptureRecord,
+  p: number,
+  blockLen: number,
+  blockType: number,
+): void {
+  const { win, name } = ctx;
+  const buf = win.buf;
+  const le = st.le;
+  const blockOffset = win.base + p;
+  if (blockLen < 32) throw new CaptureError(name, blockOffset, `packet block too short (${blockLen} bytes)`);
+  const ifId = blockType === BLOCK_EPB ? u32(buf, p + 8, le) : u16(buf, p + 8, le);
+  const iface = st.interfaces[ifId];
+  if (iface === undefined)
+    throw new CaptureError(
+      name,
+      blockOffset,
+      `packet refers to interface ${ifId}, but the section describes ${st.interfaces.length}`,
+    );
+  const caplen = u32(buf, p + 20, le);
+  const origLen = u32(buf, p + 24, le);
+  if (caplen > MAX_PACKET_LENGTH)
+    throw new CaptureError(
+      name,
+      blockOffset,
+      `packet block claims a ${caplen}-byte packet, bigger than the maximum of ${MAX_PACKET_LENGTH}`,
+    );
+  if (28 + caplen + 4 > blockLen)
+    throw new CaptureError(
+      name,
+      blockOffset,
+      `packet length ${caplen} does not fit in its ${blockLen}-byte block`,
+    );
+  if (iface.snaplen !== 0 && caplen > iface.snaplen)
+    ctx.warn(blockOffset, `packet length ${caplen} exceeds interface ${ifId}'s snaplen ${iface.snaplen}`);
+  setTimestamp(rec, u32(buf, p + 12, le), u32(buf, p + 16, le), iface);
+  st.lastSec = rec.tsSec;
+  st.lastNsec = rec.tsNsec;
+  rec.buf = buf;
+  rec.offset = p + 28;
+  rec.caplen = caplen;
+  rec.origLen = origLen;
+  rec.linkType = iface.linkType;
+  rec.interfaceId = ifId;
+  rec.fileOffset = blockOffset;
+  ctx.emit(rec);
+}
+
+/** A Simple Packet Block at buf[p] (section 4.4): interface 0, no timestamp. */
+function emitSimplePacketBlock(
+  st: PcapngState,
+  ctx: ReadContext,
+  rec: CaptureRecord,
+  p: number,
+  blockLen: number,
+): void {
+  const { win, name } = ctx;
+  const buf = win.buf;
+  const blockOffset = win.base + p;
+  const iface = st.interfaces[0];
+  if (iface === undefined)
+    throw new CaptureError(name, blockOffset, 'simple packet block, but the section describes no interface');
+  if (blockLen < 16)
+    throw new CaptureError(name, blockOffset, `simple packet block too short (${blockLen} bytes)`);
+  const origLen = u32(buf, p + 8, st.le);
+  // Section 4.4: the captured length is the original length cut to the interface's snaplen
+  // (0: no limit), and the block must hold that many bytes (as wiretap checks too).
+  const caplen = iface.snaplen !== 0 && origLen > iface.snaplen ? iface.snaplen : origLen;
+  if (caplen > MAX_PACKET_LENGTH)
+    throw new CaptureError(
+      name,
+      blockOffset,
+      `simple packet block claims a ${caplen}-byte packet, bigger than the maximum of ${MAX_PACKET_LENGTH}`,
+    );
+  if (16 + caplen > blockLen)
+    throw new CaptureError(
+      name,
+      blockOffset,
+      `simple packet block of ${blockLen} bytes is too short for its ${caplen}-byte packet`,
+    );
+  // An SPB has no timestamp; we give it the previous packet's so that flow durations stay sane.
+  rec.tsSec = st.lastSec;
+  rec.tsNsec = st.lastNsec;
+  rec.buf = buf;
+  rec.offset = p + 12;
+  rec.caplen = caplen;
+  rec.origLen = origLen;
+  rec.linkType = iface.linkType;
+  rec.interfaceId = 0;
+  rec.fileOffset = blockOffset;
+  ctx.emit(rec);
 }
