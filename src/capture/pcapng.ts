@@ -119,21 +119,20 @@ export function setTimestamp(rec: CaptureRecord, hi: number, lo: number, iface: 
   let sec: number;
   let nsec: number;
   const shift = iface.binaryShift;
-  if (shift < 0 && hi < 0x100000 && iface.decimalDigits <= 9) {
-    // The common case, microseconds (the pcapng default) of any date before 2112: the count is
-    // below 2^52, exact as a double, so one division and a correction of the rounding suffice.
+  if (shift < 0 && iface.decimalDigits <= 9) {
+    // The common resolutions, 10^-6 (the pcapng default) and 10^-9: long division of hi:lo by
+    // 10^d <= 10^9 in a 32-bit then two 16-bit steps. Every partial value stays below 2^53 and the
+    // quotients are far from rounding, so each floor is exact, with no 64-bit arithmetic.
     const perSecond = DECIMAL_UNITS[iface.decimalDigits];
-    const units = hi * 4294967296 + lo;
-    sec = Math.floor(units / perSecond);
-    let rest = units - sec * perSecond;
-    if (rest < 0) {
-      sec--;
-      rest += perSecond;
-    } else if (rest >= perSecond) {
-      sec++;
-      rest -= perSecond;
-    }
-    rec.tsSec = sec + iface.tsOffset;
+    const qHigh = Math.floor(hi / perSecond);
+    let rest = hi - qHigh * perSecond;
+    let part = rest * 65536 + (lo >>> 16);
+    const qMid = Math.floor(part / perSecond);
+    rest = part - qMid * perSecond;
+    part = rest * 65536 + (lo & 0xffff);
+    const qLow = Math.floor(part / perSecond);
+    rest = part - qLow * perSecond;
+    rec.tsSec = qHigh * 4294967296 + qMid * 65536 + qLow + iface.tsOffset;
     rec.tsNsec = rest * NS_PER_DECIMAL_UNIT[iface.decimalDigits];
     return;
   }
@@ -167,22 +166,16 @@ export function setTimestamp(rec: CaptureRecord, hi: number, lo: number, iface: 
       nsec = t >= 32 ? Math.floor(high / 2 ** (t - 32)) : high * 2 ** (32 - t) + Math.floor(low / 2 ** t);
     }
   } else {
-    const digits = iface.decimalDigits;
-    if (digits <= 9) {
-      divmod64(hi, lo, 10 ** digits);
-      nsec = remainder * 10 ** (9 - digits);
-    } else {
-      // Finer than a nanosecond: floor(floor(units / 10^(d-9)) / 10^9), in steps of at most 10^11 (< 2^37).
-      let h = hi;
-      let l = lo;
-      for (let k = digits - 9; k > 0; k -= 11) {
-        divmod64(h, l, 10 ** Math.min(k, 11));
-        h = quotientHi;
-        l = quotientLo;
-      }
-      divmod64(h, l, 1e9);
-      nsec = remainder;
+    // Finer than a nanosecond: floor(floor(units / 10^(d-9)) / 10^9), in steps of at most 10^11 (< 2^37).
+    let h = hi;
+    let l = lo;
+    for (let k = iface.decimalDigits - 9; k > 0; k -= 11) {
+      divmod64(h, l, 10 ** Math.min(k, 11));
+      h = quotientHi;
+      l = quotientLo;
     }
+    divmod64(h, l, 1e9);
+    nsec = remainder;
     sec = quotientHi * 4294967296 + quotientLo;
   }
   rec.tsSec = sec + iface.tsOffset;
