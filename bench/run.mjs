@@ -216,8 +216,8 @@ async function main() {
   };
 
   process.stdout.write('building dist/ ... ');
-  const b = spawnSync('npx', ['tsc', '-p', 'tsconfig.build.json'], { cwd: ROOT, stdio: 'inherit' });
-  if (b.status !== 0) throw new Error('tsc failed');
+  const b = spawnSync('npm', ['run', '--silent', 'build'], { cwd: ROOT, stdio: 'inherit' });
+  if (b.status !== 0) throw new Error('npm run build failed');
   console.log('ok');
 
   const sizes = [...new Set([o.packets, ...o.rssSizes])].sort((a, b) => a - b);
