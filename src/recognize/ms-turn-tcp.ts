@@ -140,7 +140,8 @@ function newSide(): Side {
     helloOk: true,
     firstLooksTls: false,
     randomZero: true,
-    hdr: Buffer.alloc(4),
+    // Pooled (Buffer.alloc makes an ArrayBuffer of its own per flow direction), zeroed all the same.
+    hdr: Buffer.allocUnsafe(4).fill(0),
     hdrLength: 0,
     left: 0,
     controlBodies: -1,

@@ -474,7 +474,8 @@ function newDirection(): Direction {
     seen: false,
     midstream: false,
     lost: false,
-    hdr: Buffer.alloc(5),
+    // Pooled (Buffer.alloc makes an ArrayBuffer of its own per flow direction), zeroed all the same.
+    hdr: Buffer.allocUnsafe(5).fill(0),
     hdrLength: 0,
     type: 0,
     left: 0,
@@ -485,7 +486,7 @@ function newDirection(): Direction {
     ccs: false,
     records: 0,
     appData: 0,
-    alert: Buffer.alloc(2),
+    alert: Buffer.allocUnsafe(2).fill(0),
     alertLength: 0,
   };
 }
