@@ -8,6 +8,8 @@
  *      cat <file>
  *      node bin/lync-port-audit flows <file>
  *      tshark -q -z conv,tcp -z conv,udp -r <file>
+ *      node -e 0, and node bench/readers.mjs buffer-loop <file>: what any Node.js program pays to
+ *      start, and to start and read the file (the floor under the ratio to cat)
  *    Peak RSS comes from /usr/bin/time -f %M when present, else from polling VmHWM in /proc.
  * 3. Runs our CLI on both the 1M and the 5M-packet capture to compare peak RSS (the target is
  *    the same peak for both: memory must not grow with the input).
@@ -248,6 +250,19 @@ async function main() {
       reps: o.reps,
     },
   ];
+  // What any Node.js program pays on this machine, measured in the same run: starting the runtime,
+  // and starting it plus reading the file through a Buffer loop over the record headers. They
+  // bound from below what the ratio to cat can be for a tool written in Node.js.
+  commands.push(
+    { key: 'nodeStart', label: 'floor: node -e 0', cmd: process.execPath, args: ['-e', '0'], reps: o.reps },
+    {
+      key: 'nodeRead',
+      label: 'floor: node reading the file',
+      cmd: process.execPath,
+      args: ['--no-deprecation', join(ROOT, 'bench', 'readers.mjs'), 'buffer-loop', cap.path],
+      reps: o.reps,
+    },
+  );
   if (tshark)
     commands.push({
       key: 'tshark',
@@ -370,6 +385,12 @@ async function main() {
     `${slowdown.toFixed(1)}x the time of cat (target <= ${TARGET_CAT_SLOWDOWN}x)`,
   );
   results.slowdownVsCat = slowdown;
+  const floor = by.nodeRead.median / by.cat.median;
+  console.log(
+    `        (a Node.js process that only reads the file takes ${floor.toFixed(1)}x the time of cat here: ` +
+      `${by.nodeStart.median.toFixed(3)} s to start, ${(by.nodeRead.median - by.nodeStart.median).toFixed(3)} s to read)`,
+  );
+  results.nodeFloorVsCat = floor;
   const peaks =
     o.rssSizes.length > 0 ? [...rssBySize.values()].map((r) => r.kb) : [Math.max(...by.flows.rssKb)];
   const maxPeak = Math.max(...peaks);
