@@ -9,6 +9,12 @@ import type { FlowRecord } from '../flow/record.js';
 import { isPrivateAddress, parsePrefix } from './address.js';
 import type { RoleEvidence, Topology } from './topology.js';
 
+/**
+ * Addresses in numeric order (10.1.1.9 before 10.1.1.10). One collator for the whole sort:
+ * localeCompare with options builds one per call (126 ms for 1,700 inferred hosts).
+ */
+const NUMERIC_ORDER = new Intl.Collator('en', { numeric: true });
+
 const MAX_HOSTS = 100_000;
 /** Ports too common to say anything about a Lync role on their own. */
 const GENERIC_PORTS = new Set([53, 67, 68, 80, 135, 443, 445, 8080]);
@@ -154,9 +160,7 @@ export class RoleInference {
         serverRoles.set(address, ['client']);
       }
     }
-    evidence.sort(
-      (a, b) => a.role.localeCompare(b.role) || a.address.localeCompare(b.address, 'en', { numeric: true }),
-    );
+    evidence.sort((a, b) => a.role.localeCompare(b.role) || NUMERIC_ORDER.compare(a.address, b.address));
     return {
       source: 'inferred',
       entries: evidence.map((e) => ({ role: e.role, prefix: parsePrefix(e.address) })),

@@ -135,9 +135,27 @@ export function mergeTopologies(a: Topology, b: Topology): Topology {
  */
 export class RoleResolver {
   private readonly cache = new Map<string, readonly string[]>();
+  /**
+   * Single-address entries by address (most of an inferred topology: one per host), so that a
+   * lookup scans only the shorter prefixes; their roles in topology order, without repeats.
+   */
+  private readonly hosts = new Map<string, string[]>();
+  private readonly networks: RoleEntry[] = [];
 
-  constructor(readonly topology: Topology) {}
+  constructor(readonly topology: Topology) {
+    for (const e of topology.entries) {
+      if (e.prefix.bits !== (e.prefix.version === 4 ? 32 : 128)) {
+        this.networks.push(e);
+        continue;
+      }
+      const key = hostKey(e.prefix.version, e.prefix.words);
+      const roles = this.hosts.get(key);
+      if (roles === undefined) this.hosts.set(key, [e.role]);
+      else if (!roles.includes(e.role)) roles.push(e.role);
+    }
+  }
 
+  /** The roles of the most specific entries that contain `address` (none: an empty list). */
   rolesOf(address: string): readonly string[] {
     const hit = this.cache.get(address);
     if (hit !== undefined) return hit;
@@ -145,17 +163,24 @@ export class RoleResolver {
     let best = -1;
     let roles: string[] = [];
     if (a !== undefined) {
-      for (const e of this.topology.entries) {
-        if (!prefixContains(e.prefix, a.version, a.words)) continue;
-        if (e.prefix.bits > best) {
-          best = e.prefix.bits;
-          roles = [e.role];
-        } else if (e.prefix.bits === best && !roles.includes(e.role)) {
-          roles.push(e.role);
+      const host = this.hosts.get(hostKey(a.version, a.words));
+      if (host !== undefined) roles = host;
+      else
+        for (const e of this.networks) {
+          if (!prefixContains(e.prefix, a.version, a.words)) continue;
+          if (e.prefix.bits > best) {
+            best = e.prefix.bits;
+            roles = [e.role];
+          } else if (e.prefix.bits === best && !roles.includes(e.role)) {
+            roles.push(e.role);
+          }
         }
-      }
     }
     this.cache.set(address, roles);
     return roles;
   }
+}
+
+function hostKey(version: number, words: readonly number[]): string {
+  return `${version}:${words[0]}:${words[1]}:${words[2]}:${words[3]}`;
 }
