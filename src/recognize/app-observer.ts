@@ -19,6 +19,7 @@ import { TCP_SYN, IPPROTO_TCP, IPPROTO_UDP, type PacketView } from '../decode/vi
 import { connState } from '../flow/conn-state.js';
 import { END_REASON_NAMES, OrigFrom, type Flow } from '../flow/flow.js';
 import type { PayloadObserver } from '../flow/table.js';
+import { feedMediaDatagram, media, type MediaState } from './media.js';
 import type { AppResult, PacketContext, Payload, Recognizer } from './types.js';
 
 /** How many payload packets of a flow detection looks at before giving up. */
@@ -42,6 +43,11 @@ interface Held {
 interface FlowApp {
   recognizer: Recognizer | null;
   state: unknown;
+  /**
+   * The media recognizer's state when it owns this UDP flow (else null): the observer's fast path
+   * feeds it directly (see `observer`).
+   */
+  media: MediaState | null;
   examined: number;
   /** Next expected TCP sequence number per direction (0 orig, 1 resp), or -1 before the first payload. */
   nextSeq: [number, number];
@@ -89,6 +95,7 @@ export function createAppObserver(recognizers: readonly Recognizer[]): AppObserv
       }
       app.recognizer = best;
       app.state = best.start(ctx);
+      if (best === media && ctx.transport === 'udp') app.media = app.state as MediaState;
     }
     if (!app.recognizer.feed(app.state, payload, ctx)) flow.inspect = false;
   }
@@ -164,18 +171,34 @@ export function createAppObserver(recognizers: readonly Recognizer[]): AppObserv
     app.heldBytes[dir] += length;
   }
 
+  /**
+   * Most packets of a call capture are RTP in UDP flows the media recognizer owns: those skip the
+   * generic path (the payload and the rest of ctx, whose only reader is the generic `feed`, and the
+   * call through `app.recognizer.feed`, which sees every recognizer and so cannot be inlined) and
+   * go to media's datagram feed, which reads ctx.fromOrig and ctx.ts only. The fast path stays
+   * at the top of this (large) function on purpose: split into a small observer of its own, V8
+   * inlined it into FlowTable.add, and add then no longer inlined its own per-packet helpers.
+   */
   const observer: PayloadObserver = (flow: Flow, fromOrig: boolean, view: PacketView, buf: Buffer): void => {
+    let app = flow.app as FlowApp | undefined;
+    if (app !== undefined && app.media !== null) {
+      ctx.fromOrig = fromOrig;
+      ctx.ts = view.ts;
+      if (!feedMediaDatagram(app.media, buf, view.payloadOffset, view.payloadCaptured, ctx))
+        flow.inspect = false;
+      return;
+    }
     const ts = view.ts;
     const tcp = flow.proto === IPPROTO_TCP;
     if (!tcp && flow.proto !== IPPROTO_UDP) {
       flow.inspect = false;
       return;
     }
-    let app = flow.app as FlowApp | undefined;
     if (app === undefined) {
       app = {
         recognizer: null,
         state: undefined,
+        media: null,
         examined: 0,
         nextSeq: [-1, -1],
         cut: [false, false],

@@ -184,6 +184,16 @@ function rtpOf(s: MediaState): RtpStats {
   return s.rtp;
 }
 
+/** One RTP packet whose header rtpHeaderLength accepted. */
+function feedRtp(s: MediaState, b: Buffer, off: number, ctx: PacketContext): void {
+  const st = rtpOf(s);
+  // The flow's first RTP packet is when RTP was first seen (firstSeen is set by nothing else):
+  // later packets need not read firstSeen, one memory access less per media packet.
+  if (st.packets === 0) seen(s, P_RTP);
+  addRtp(st, b, off, ctx.fromOrig, ctx);
+  s.evidence++;
+}
+
 /** One datagram, or one de-framed TCP message (`datagram` false: a STUN message may be cut). */
 function feedMessage(
   s: MediaState,
@@ -210,9 +220,7 @@ function feedMessage(
         return;
       }
     } else if (rtpHeaderLength(b, off, len) >= 0) {
-      addRtp(rtpOf(s), b, off, ctx.fromOrig, ctx);
-      seen(s, P_RTP);
-      s.evidence++;
+      feedRtp(s, b, off, ctx);
       return;
     }
   } else if (c >= 20 && c <= 63) {
@@ -248,6 +256,31 @@ function feedMessage(
     }
   }
   s.unclassified++;
+}
+
+/** Nothing recognisable for a while: not a media flow after all. */
+function keepFeeding(s: MediaState): boolean {
+  return s.evidence > 0 || s.fed < GIVE_UP_AFTER;
+}
+
+/**
+ * `feed` for one UDP datagram of a media flow (what `feed` does with ctx.transport 'udp'); it
+ * reads only ctx.fromOrig and ctx.ts. The app observer calls it directly for UDP media flows,
+ * which are most packets of a call capture: an RTP datagram (the usual case, SRTP) goes straight
+ * to the stream statistics; anything else takes feedMessage's full sort, which checks RTP again.
+ * Small on purpose, so that V8 inlines it into the observer (feedMessage is too big for that).
+ */
+export function feedMediaDatagram(
+  s: MediaState,
+  b: Buffer,
+  off: number,
+  len: number,
+  ctx: PacketContext,
+): boolean {
+  s.fed++;
+  if (rtpHeaderLength(b, off, len) >= 0) feedRtp(s, b, off, ctx);
+  else feedMessage(s, b, off, len, true, ctx);
+  return keepFeeding(s);
 }
 
 function newTcpDirection(): TcpDirection {
@@ -468,14 +501,12 @@ export const media: Recognizer<MediaState> = {
   },
 
   feed(s: MediaState, p: Payload, ctx: PacketContext): boolean {
+    if (ctx.transport === 'udp') return feedMediaDatagram(s, p.buf, p.offset, p.length, ctx);
     s.fed++;
-    if (ctx.transport === 'udp') feedMessage(s, p.buf, p.offset, p.length, true, ctx);
-    else feedTcp(s, p, ctx);
-    // Nothing recognisable for a while: not a media flow after all.
-    if (s.evidence === 0 && s.fed >= GIVE_UP_AFTER) return false;
-    if (s.tcp !== null && s.tcp[0].framing === FRAMING_LOST && s.tcp[1].framing === FRAMING_LOST)
-      return false;
-    return true;
+    feedTcp(s, p, ctx);
+    // Both directions lost their framing: nothing more will parse.
+    const lost = s.tcp !== null && s.tcp[0].framing === FRAMING_LOST && s.tcp[1].framing === FRAMING_LOST;
+    return keepFeeding(s) && !lost;
   },
 
   finish: finishMedia,

@@ -199,6 +199,13 @@ export interface RtpStats {
   rtcpSsrcs: number[];
   rtcpSsrcCounts: number[];
   chain: Int32Array;
+  /**
+   * The stream the last RTP packet of each direction belonged to: a call's packets come in long
+   * runs of one SSRC per direction, so addRtp rarely needs findStream's scan. A stream that
+   * findStream replaces is forgotten here too (see forget).
+   */
+  lastOrig: RtpStream | null;
+  lastResp: RtpStream | null;
 }
 
 export function newRtpStats(): RtpStats {
@@ -215,6 +222,8 @@ export function newRtpStats(): RtpStats {
     rtcpSsrcs: [],
     rtcpSsrcCounts: [],
     chain: new Int32Array(1),
+    lastOrig: null,
+    lastResp: null,
   };
 }
 
@@ -388,12 +397,33 @@ function findStream(
   // Full: a source that never passed probation and saw one packet makes room (garbage, or a stray).
   for (let i = 0; i < list.length; i++) {
     if (!list[i].validated && list[i].packets <= 1) {
+      forget(st, list[i]);
       list[i] = newStream(ssrc, fromOrig, pt, seq);
       return list[i];
     }
   }
   st.dropped++;
   return null;
+}
+
+/** A stream leaving the list must not be found through the last-stream cache either. */
+function forget(st: RtpStats, s: RtpStream): void {
+  if (st.lastOrig === s) st.lastOrig = null;
+  if (st.lastResp === s) st.lastResp = null;
+}
+
+/**
+ * The stream of `ssrc` in this direction: the direction's last one when it matches (the same
+ * stream findStream would find, as the list holds one stream per SSRC and direction), else
+ * findStream's, which becomes the direction's last.
+ */
+function streamOf(st: RtpStats, ssrc: number, fromOrig: boolean, pt: number, seq: number): RtpStream | null {
+  const last = fromOrig ? st.lastOrig : st.lastResp;
+  if (last !== null && last.ssrc === ssrc) return last;
+  const s = findStream(st, ssrc, fromOrig, pt, seq);
+  if (fromOrig) st.lastOrig = s;
+  else st.lastResp = s;
+  return s;
 }
 
 /** Adds one RTP packet (header already checked by rtpHeaderLength) that arrived at `at.ts`. */
@@ -404,7 +434,7 @@ export function addRtp(st: RtpStats, b: Buffer, off: number, fromOrig: boolean, 
   const seq = u16(b, off + 2);
   const rtpTs = u32(b, off + 4);
   const ssrc = u32(b, off + 8);
-  const s = findStream(st, ssrc, fromOrig, pt, seq);
+  const s = streamOf(st, ssrc, fromOrig, pt, seq);
   if (s === null) return;
   s.packets++;
   if (pt !== s.pt) {
