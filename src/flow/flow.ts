@@ -117,10 +117,11 @@ export interface Flow {
   /** Slot for the payload observer's per-flow state (the recognize stage). */
   app: unknown;
   endReason: EndReason;
-  // Intrusive LRU list links and membership (see table.ts).
-  prev: Flow | null;
-  next: Flow | null;
+  /** Timeout class (see table.ts), and the flow's place and key in that class's IdleQueue. */
   list: number;
+  queueIndex: number;
+  queuedTs: number;
+  queuedFrame: number;
 }
 
 export interface IcmpQuote {

@@ -4,9 +4,9 @@
  * or the capture ends. Memory is bounded by `maxFlows`.
  *
  * Hot path, allocation-free for packets of existing flows: a symmetric hash of the 5-tuple
- * indexes an open-addressing table (linear probing, backward-shift deletion) of flow objects;
- * recency is an intrusive doubly-linked list per timeout class, so expiry only ever looks at
- * list heads, and only once the clock reaches the earliest head's deadline.
+ * indexes an open-addressing table (linear probing, backward-shift deletion) of flow objects.
+ * Idleness is kept per timeout class in an IdleQueue (idle-queue.ts) that a flow's packets do not
+ * touch: expiry looks at queue tops only, and only once the clock reaches the earliest deadline.
  */
 import { ipv4ToString } from '../decode/ipv4.js';
 import { ipv6ToString } from '../decode/ipv6.js';
@@ -25,6 +25,7 @@ import {
 import { icmpPorts } from './community-id.js';
 import { EndReason, OrigFrom, TcpState, createEndpoint, flipFlow, type Flow } from './flow.js';
 import { FragmentPorts } from './fragments.js';
+import { IdleQueue } from './idle-queue.js';
 import { tcpFinished, updateTcp } from './tcp-state.js';
 
 /** Sees the payload-carrying packets of flows whose `inspect` flag is set (the recognize stage); the time is `view.ts`. */
@@ -191,8 +192,10 @@ export class FlowTable {
   private hashes: Int32Array;
   private mask: number;
   private readonly maxCapacity: number;
-  private readonly heads: (Flow | null)[] = [null, null, null, null];
-  private readonly tails: (Flow | null)[] = [null, null, null, null];
+  /** The live flows of each timeout class (LIST_*), for expiry and eviction. */
+  private readonly queues: IdleQueue[] = [new IdleQueue(), new IdleQueue(), new IdleQueue(), new IdleQueue()];
+  /** Flows found idle by one `expire`, written out together in a fixed order (reused). */
+  private readonly expired: Flow[] = [];
   private readonly timeouts: number[];
   private readonly fragments = new FragmentPorts();
   private readonly isLikelyServerPort: (port: number, proto: number) => boolean;
@@ -200,11 +203,9 @@ export class FlowTable {
   private readonly onFlowEnd: (flow: Flow) => void;
   private now = -Infinity;
   /**
-   * Below this capture time no list head can be past its timeout, so `expire` need not run. It is
-   * a lower bound: `expire` sets it exactly, and a new list head can only lower it (`lowerExpiry`).
-   * A head's own packets only move its deadline later, which leaves the bound valid. (Resetting it
-   * whenever a head changed made `expire` run for nearly every packet of interleaved media streams,
-   * where the least recently active flow is the next one to send.)
+   * Below this capture time no queued flow can be past its timeout, so `expire` need not run. It
+   * is a lower bound: `expire` sets it from the queue tops, and queueing a flow can only lower it
+   * (`lowerExpiry`); a flow's own packets only move its deadline later, which leaves it valid.
    */
   private nextExpiry = -Infinity;
   private nextId = 1;
@@ -349,13 +350,15 @@ export class FlowTable {
     }
     if (flow.inspect && view.payloadCaptured > 0 && this.observer !== undefined)
       this.observer(flow, flow.orig === ep, view, buf);
-    this.touch(flow, proto === IPPROTO_TCP && tcpFinished(flow) ? LIST_TCP_CLOSED : flow.list);
+    // A finished connection lingers only briefly (closeLinger) for stray packets.
+    if (proto === IPPROTO_TCP && flow.list !== LIST_TCP_CLOSED && tcpFinished(flow))
+      this.requeue(flow, LIST_TCP_CLOSED);
   }
 
   /** Writes out every live flow (end of capture), in the order they started. */
   finish(): void {
     const live: Flow[] = [];
-    for (let l = 0; l < LIST_COUNT; l++) for (let f = this.heads[l]; f !== null; f = f.next) live.push(f);
+    for (const q of this.queues) live.push(...q.flows());
     live.sort((a, b) => a.id - b.id);
     for (const f of live) this.remove(f, EndReason.EndOfCapture);
   }
@@ -447,9 +450,10 @@ export class FlowTable {
       inspect: this.observer !== undefined,
       app: undefined,
       endReason: EndReason.EndOfCapture,
-      prev: null,
-      next: null,
       list: proto === IPPROTO_TCP ? LIST_TCP_OPEN : proto === IPPROTO_UDP ? LIST_UDP : LIST_OTHER,
+      queueIndex: -1,
+      queuedTs: ts,
+      queuedFrame: frame,
     };
     if (proto === IPPROTO_TCP && view.fragment !== Fragment.Later && view.tcpHeaderComplete) {
       const syn = (view.tcpFlags & TCP_SYN) !== 0;
@@ -479,7 +483,7 @@ export class FlowTable {
     if ((this.stats.liveFlows + 1) * 2 > this.slots.length && this.slots.length < this.maxCapacity)
       this.grow();
     this.place(flow);
-    this.linkTail(flow, flow.list);
+    this.enqueue(flow, flow.list);
     const stats = this.stats;
     stats.flows++;
     stats.liveFlows++;
@@ -549,30 +553,40 @@ export class FlowTable {
   /** Writes out the flows idle past their list's timeout at the table's clock (`now`). */
   private expire(): void {
     const now = this.now;
+    const expired = this.expired;
+    let next = Infinity;
     for (let l = 0; l < LIST_COUNT; l++) {
+      const queue = this.queues[l];
       const limit = now - this.timeouts[l];
-      let f = this.heads[l];
-      while (f !== null && f.lastTs < limit) {
-        const next = f.next;
+      for (let top = queue.top(); top !== null && top.queuedTs < limit; top = queue.top()) {
+        if (top.lastTs < limit) expired.push(queue.pop());
+        else queue.refreshTop();
+      }
+      // Written out in the order of their last packets, each class in turn.
+      expired.sort(byLastFrame);
+      for (const f of expired) {
         if (l === LIST_TCP_CLOSED) this.stats.closed++;
         else this.stats.timedOut++;
         this.remove(f, l === LIST_TCP_CLOSED ? EndReason.Closed : EndReason.Timeout);
-        f = next;
       }
-    }
-    let next = Infinity;
-    for (let l = 0; l < LIST_COUNT; l++) {
-      const h = this.heads[l];
-      if (h !== null && h.lastTs + this.timeouts[l] < next) next = h.lastTs + this.timeouts[l];
+      expired.length = 0;
+      const top = queue.top();
+      if (top !== null && top.queuedTs + this.timeouts[l] < next) next = top.queuedTs + this.timeouts[l];
     }
     this.nextExpiry = next - EXPIRY_SLACK;
   }
 
+  /** Writes out the least recently active flow (the oldest last packet) to make room. */
   private evictOldest(): void {
     let oldest: Flow | null = null;
-    for (let l = 0; l < LIST_COUNT; l++) {
-      const h = this.heads[l];
-      if (h !== null && (oldest === null || h.lastTs < oldest.lastTs)) oldest = h;
+    for (const queue of this.queues) {
+      // A top with packets since it was queued is not necessarily the oldest: requeue it and look again.
+      let top = queue.top();
+      while (top !== null && top.queuedFrame !== top.lastFrame) {
+        queue.refreshTop();
+        top = queue.top();
+      }
+      if (top !== null && (oldest === null || top.lastTs < oldest.lastTs)) oldest = top;
     }
     if (oldest !== null) {
       this.stats.evicted++;
@@ -581,7 +595,7 @@ export class FlowTable {
   }
 
   private remove(flow: Flow, reason: EndReason): void {
-    this.unlink(flow);
+    this.queues[flow.list].remove(flow);
     const slots = this.slots;
     const hashes = this.hashes;
     const mask = this.mask;
@@ -626,43 +640,24 @@ export class FlowTable {
     for (const f of old) if (f !== null) this.place(f);
   }
 
-  private linkTail(flow: Flow, list: number): void {
+  /** Puts a flow in the queue of timeout class `list`, keyed by its latest packet. */
+  private enqueue(flow: Flow, list: number): void {
     flow.list = list;
-    flow.next = null;
-    flow.prev = this.tails[list];
-    if (flow.prev !== null) flow.prev.next = flow;
-    else {
-      this.heads[list] = flow;
-      this.lowerExpiry(flow, list);
-    }
-    this.tails[list] = flow;
-  }
-
-  /** A flow became the head of `list`: its deadline may be earlier than the bound (a new list, out-of-order times). */
-  private lowerExpiry(head: Flow, list: number): void {
-    const deadline = head.lastTs + this.timeouts[list] - EXPIRY_SLACK;
+    this.queues[list].push(flow);
+    // Its deadline may be earlier than the bound: a shorter timeout, or out-of-order times.
+    const deadline = flow.queuedTs + this.timeouts[list] - EXPIRY_SLACK;
     if (deadline < this.nextExpiry) this.nextExpiry = deadline;
   }
 
-  private unlink(flow: Flow): void {
-    const l = flow.list;
-    if (flow.prev !== null) flow.prev.next = flow.next;
-    else {
-      this.heads[l] = flow.next;
-      if (flow.next !== null) this.lowerExpiry(flow.next, l);
-    }
-    if (flow.next !== null) flow.next.prev = flow.prev;
-    else this.tails[l] = flow.prev;
-    flow.prev = null;
-    flow.next = null;
+  /** Moves a flow to another timeout class. */
+  private requeue(flow: Flow, list: number): void {
+    this.queues[flow.list].remove(flow);
+    this.enqueue(flow, list);
   }
+}
 
-  /** Moves the flow to the most-recent end of `list`. */
-  private touch(flow: Flow, list: number): void {
-    if (this.tails[flow.list] === flow && flow.list === list) return;
-    this.unlink(flow);
-    this.linkTail(flow, list);
-  }
+function byLastFrame(a: Flow, b: Flow): number {
+  return a.lastFrame - b.lastFrame;
 }
 
 function quoteAddresses(view: PacketView): { src: string; dst: string } {
