@@ -4,7 +4,7 @@
  * with the endpoints ordered so that both directions give the same id. ICMP and ICMPv6 use
  * type and code in place of ports, and request/reply types map to each other.
  */
-import { createHash } from 'node:crypto';
+import * as crypto from 'node:crypto';
 import { IPPROTO_ICMP, IPPROTO_ICMPV6, IPPROTO_TCP, IPPROTO_UDP } from '../decode/view.js';
 
 const IPPROTO_SCTP = 132;
@@ -92,9 +92,17 @@ export function communityId(input: CommunityIdInput, seed = 0, base64 = true): s
     o = buf.writeUInt16BE(sport, o);
     buf.writeUInt16BE(dport, o);
   }
-  const digest = createHash('sha1').update(buf).digest();
-  return '1:' + (base64 ? digest.toString('base64') : digest.toString('hex'));
+  return '1:' + sha1(buf, base64 ? 'base64' : 'hex');
 }
+
+/**
+ * SHA-1 of a few bytes, once per flow: the one-shot crypto.hash (Node 20.12+) takes about 0.45 µs
+ * where createHash().update().digest() takes 1.1 µs; older Node 20 releases use the latter.
+ */
+const sha1: (data: Buffer, encoding: 'base64' | 'hex') => string =
+  typeof crypto.hash === 'function'
+    ? (data, encoding) => crypto.hash('sha1', data, encoding)
+    : (data, encoding) => crypto.createHash('sha1').update(data).digest(encoding);
 
 /** Address words (as kept in flows) to bytes: 4 for IPv4, 16 for IPv6. */
 export function wordsToBytes(version: number, w0: number, w1: number, w2: number, w3: number): Uint8Array {
