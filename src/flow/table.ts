@@ -101,10 +101,9 @@ const enum Side {
 
 /**
  * A hash of one endpoint (address and port) of the view. It reads the four 32-bit address words
- * itself and returns 30 bits: a value that crosses a call boundary V8 did not inline must be a
- * small integer (31 bits), or it is boxed into a new heap number. Taking the words as arguments
- * and returning a full int32 cost two such boxes per packet (16 MB per million packets, measured
- * with the sampling heap profiler), because add() is too large for V8 to inline this into it.
+ * itself and returns 30 bits: a number that crosses a call V8 does not inline must be a small
+ * integer (31 bits), or it is boxed into a new heap number (docs/decisions.md, "Boxed numbers on
+ * per-packet calls"), and add() is too large for V8 to inline everything it calls.
  */
 function endpointHash(view: PacketView, side: Side, port: number): number {
   let w0: number;
