@@ -4,10 +4,13 @@
  * and id) and the field. Also: user files that extend the built-in catalog.
  */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { CatalogError, listProducts, loadCatalog, parsePorts } from '../src/catalog/index.js';
+import { schemaDigest } from '../src/catalog/schema.js';
+import { runCli } from './helpers/cli.js';
 import { REPO_ROOT } from './helpers/shared.js';
 
 type Json = Record<string, unknown>;
@@ -304,5 +307,38 @@ describe('parsePorts', () => {
     expect(() => parsePorts('10-9')).toThrow('range 10-9 ends before it starts');
     expect(() => parsePorts('')).toThrow(/expected a port/);
     expect(() => parsePorts('80/')).toThrow(/expected a port/);
+  });
+});
+
+describe('the validator npm run build generates says what ajv says at run time', () => {
+  // The CLI runs dist/, where schema.ts finds dist/catalog/schema-validator.cjs (ajv's standalone
+  // code, built from the schema); these tests run src/, which compiles the schema with ajv.
+  const prebuiltPath = join(REPO_ROOT, 'dist', 'catalog', 'schema-validator.cjs');
+
+  it('was built from the schema on disk', () => {
+    const mod = createRequire(import.meta.url)(prebuiltPath) as { schemaSha256: string; default: unknown };
+    const schemaText = readFileSync(join(REPO_ROOT, 'catalog', 'catalog.schema.json'), 'utf8');
+    expect(mod.schemaSha256).toBe(schemaDigest(schemaText));
+    expect(typeof mod.default).toBe('function');
+  });
+
+  const broken: [string, unknown][] = [
+    ['a missing field', withRow(3, (r) => delete r.transport)],
+    ['ports that are not ports', withRow(2, (r) => (r.ports = '5061a'))],
+    ['an unknown transport', withRow(4, (r) => (r.transport = 'sctp'))],
+    ['an unknown field', withRow(0, (r) => (r.colour = 'blue'))],
+    ['a wrong type', withRow(5, (r) => (r.roles = 'front-end'))],
+    ['a bad role key', { ...MINIMAL, roles: { 'Web Server': { kind: 'server', description: 'x' } } }],
+    ['a standalone file without a product', { ...MINIMAL, product: undefined }],
+    ['not an object', [1, 2, 3]],
+  ];
+  it.each(broken)('%s', (_name, doc) => {
+    const atRunTime = failure(doc);
+    const path = write(doc);
+    const run = runCli(['catalog', '--catalog', path]);
+    expect(run.status).toBe(2);
+    // The same message, for another copy of the same file.
+    const fromCli = run.stderr.trim().replace(/^lync-port-audit: /, '');
+    expect(fromCli.slice(path.length)).toBe(atRunTime.slice(atRunTime.indexOf(':')));
   });
 });

@@ -3,36 +3,59 @@
  * with ajv) and turns the first violation into one line that names the row (index and id) and
  * the field: `rows[12] (id "fe-5061-sip"): transport: "tcpp" is not one of "tcp", "udp", "both"`.
  */
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import type { ErrorObject, ValidateFunction } from 'ajv';
+import { fileURLToPath } from 'node:url';
+import type { ErrorObject, Options, ValidateFunction } from 'ajv';
 import { CatalogError } from './errors.js';
 import type { CatalogFile } from './types.js';
 
 export const SCHEMA_URL = new URL('../../catalog/catalog.schema.json', import.meta.url);
 
-let validator: ValidateFunction | undefined;
+/**
+ * The validator `npm run build` generates from the schema with ajv's standalone code
+ * (scripts/build-catalog-validator.mjs): dist/catalog/schema-validator.cjs, reached by the same
+ * relative URL from dist/catalog/schema.js and from the CLI bundle in dist/cli/. Compiling the
+ * schema with ajv at run time took about 100 ms of every `analyze` and `catalog` run. Run from
+ * src/ (the tests) there is no such file, and ajv compiles the schema as before.
+ */
+const PREBUILT_URL = new URL('../catalog/schema-validator.cjs', import.meta.url);
 
 /**
- * ajv is loaded on first use, not imported: loading it costs ~50 ms, which every command
- * (`flows` included) would pay at startup although only catalog checks need it.
+ * ajv's settings, shared with the build script. verbose: errors carry the failing data and the
+ * schema around it (its description is the hint). strictRequired is off: the if/then names
+ * "extends" in `required` only to test for it.
  */
+export const AJV_OPTIONS: Options = { allErrors: false, verbose: true, strict: true, strictRequired: false };
+
+let validator: ValidateFunction | undefined;
+
+/** ajv is loaded only when needed (it costs ~50 ms to load), not imported by every command. */
 function ajv2020(): typeof import('ajv/dist/2020.js') {
   return createRequire(import.meta.url)('ajv/dist/2020.js') as typeof import('ajv/dist/2020.js');
 }
 
+/** The SHA-256 of the schema text, which the generated validator records to show what it was built from. */
+export function schemaDigest(schemaText: string): string {
+  return createHash('sha256').update(schemaText).digest('hex');
+}
+
+/** The generated validator, when there is one and it was built from this very schema text. */
+function prebuilt(schemaText: string): ValidateFunction | undefined {
+  let mod: { default?: ValidateFunction; schemaSha256?: string };
+  try {
+    mod = createRequire(import.meta.url)(fileURLToPath(PREBUILT_URL)) as typeof mod;
+  } catch {
+    return undefined;
+  }
+  return mod.schemaSha256 === schemaDigest(schemaText) ? mod.default : undefined;
+}
+
 function compiled(): ValidateFunction {
   if (validator === undefined) {
-    const schema = JSON.parse(readFileSync(SCHEMA_URL, 'utf8')) as object;
-    // verbose: errors carry the failing data and the schema around it (its description is the hint).
-    // strictRequired is off: the if/then names "extends" in `required` only to test for it.
-    const ajv = new (ajv2020().default)({
-      allErrors: false,
-      verbose: true,
-      strict: true,
-      strictRequired: false,
-    });
-    validator = ajv.compile(schema);
+    const text = readFileSync(SCHEMA_URL, 'utf8');
+    validator = prebuilt(text) ?? new (ajv2020().default)(AJV_OPTIONS).compile(JSON.parse(text) as object);
   }
   return validator;
 }
