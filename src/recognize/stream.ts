@@ -3,17 +3,22 @@
  * segments): append what arrives, parse complete messages from the front, drop what was parsed.
  * It never holds more than `limit` bytes; past that the parser is told to give up or resync.
  */
+/** The storage of a StreamBuffer that holds nothing (shared: nothing is ever written to it). */
+const NONE = Buffer.alloc(0);
+/** Smallest storage a StreamBuffer takes when bytes first arrive; it doubles from there as needed. */
+const FIRST_SIZE = 512;
+
 export class StreamBuffer {
-  private data: Buffer;
+  /**
+   * Allocated when bytes first arrive, unzeroed and from Node's shared pool (below 4 KB): only
+   * bytes appended are ever read. Given back by `clear`, so a flow whose parser is done with its
+   * buffer (a TLS direction after its hellos) holds no bytes for the rest of its life.
+   */
+  private data: Buffer = NONE;
   private start = 0;
   private end = 0;
 
-  constructor(private readonly limit: number) {
-    // Unzeroed and from Node's shared pool (below 4 KB): only bytes appended are ever read, and a
-    // Buffer.alloc per flow direction was a separate ArrayBuffer for the GC to track (one per TLS,
-    // SIP or TURN stream direction: 14 ms and more scavenge work per 1M-packet bench run).
-    this.data = Buffer.allocUnsafe(Math.min(limit, 2048));
-  }
+  constructor(private readonly limit: number) {}
 
   get length(): number {
     return this.end - this.start;
@@ -27,7 +32,8 @@ export class StreamBuffer {
       if (needed <= this.data.length && this.start > 0) {
         this.data.copy(this.data, 0, this.start, this.end);
       } else {
-        const bigger = Buffer.allocUnsafe(Math.min(this.limit, Math.max(needed, this.data.length * 2)));
+        const size = Math.min(this.limit, Math.max(needed, FIRST_SIZE, this.data.length * 2));
+        const bigger = Buffer.allocUnsafe(size);
         this.data.copy(bigger, 0, this.start, this.end);
         this.data = bigger;
       }
@@ -39,7 +45,7 @@ export class StreamBuffer {
     return true;
   }
 
-  /** The buffered bytes (a view, valid until the next append or consume). */
+  /** The buffered bytes (a view, valid until the next append, consume or clear). */
   view(): Buffer {
     return this.data.subarray(this.start, this.end);
   }
@@ -52,7 +58,9 @@ export class StreamBuffer {
     }
   }
 
+  /** Drops the buffered bytes and gives the storage back. */
   clear(): void {
+    this.data = NONE;
     this.start = 0;
     this.end = 0;
   }
