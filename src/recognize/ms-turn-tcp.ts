@@ -108,7 +108,7 @@ interface Side {
   /** The hello bytes at the start of this side did not match: what came instead. */
   other?: 'tls' | 'other';
   randomZero: boolean;
-  hdr: Buffer;
+  hdr: Uint8Array;
   hdrLength: number;
   left: number;
   /** The control frame being gathered (equal to `control` while its body is collected), else -1. */
@@ -140,8 +140,8 @@ function newSide(): Side {
     helloOk: true,
     firstLooksTls: false,
     randomZero: true,
-    // Pooled (Buffer.alloc makes an ArrayBuffer of its own per flow direction), zeroed all the same.
-    hdr: Buffer.allocUnsafe(4).fill(0),
+    // A small typed array lives inside the JS heap: no ArrayBuffer, no pinned slice of Node's buffer pool.
+    hdr: new Uint8Array(4),
     hdrLength: 0,
     left: 0,
     controlBodies: -1,

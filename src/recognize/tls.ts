@@ -168,7 +168,7 @@ export function cipherName(suite: number): string {
  * type, major version 3, minor 0-4 (SSL 3.0 to TLS 1.3; TLS 1.3 writes 0x0303 in records),
  * and a length within RFC 5246's bound. Zero-length records are legal only for application data.
  */
-export function recordHeaderValid(b: Buffer, o: number): boolean {
+export function recordHeaderValid(b: Uint8Array, o: number): boolean {
   const type = b[o];
   if (type < CT_CHANGE_CIPHER_SPEC || type > CT_HEARTBEAT) return false;
   if (b[o + 1] !== 3 || b[o + 2] > 4) return false;
@@ -417,7 +417,7 @@ interface Direction {
   midstream: boolean;
   /** Record framing was lost (bytes that are not TLS, or a gap we could not resynchronise after). */
   lost: boolean;
-  hdr: Buffer;
+  hdr: Uint8Array;
   hdrLength: number;
   /** The record being read: content type, and body bytes still to come. */
   type: number;
@@ -432,7 +432,7 @@ interface Direction {
   ccs: boolean;
   records: number;
   appData: number;
-  alert: Buffer;
+  alert: Uint8Array;
   alertLength: number;
 }
 
@@ -474,8 +474,9 @@ function newDirection(): Direction {
     seen: false,
     midstream: false,
     lost: false,
-    // Pooled (Buffer.alloc makes an ArrayBuffer of its own per flow direction), zeroed all the same.
-    hdr: Buffer.allocUnsafe(5).fill(0),
+    // Small typed arrays live inside the JS heap: no ArrayBuffer per flow direction, and no slice
+    // of Node's buffer pool that would keep a whole 8 KB pool alive for the life of the flow.
+    hdr: new Uint8Array(5),
     hdrLength: 0,
     type: 0,
     left: 0,
@@ -486,7 +487,7 @@ function newDirection(): Direction {
     ccs: false,
     records: 0,
     appData: 0,
-    alert: Buffer.allocUnsafe(2).fill(0),
+    alert: new Uint8Array(2),
     alertLength: 0,
   };
 }
