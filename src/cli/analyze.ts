@@ -38,6 +38,7 @@ import { addFlowTableOptions } from './flows.js';
 import { ndjsonWriter, openOutput } from './output.js';
 import { positiveInt, type FlowTableCliOptions } from './options.js';
 import { createProgress } from './progress.js';
+import { heapTick } from './heap.js';
 import { summaryLines } from './summary.js';
 
 type Format = 'table' | 'json' | 'ndjson' | 'html';
@@ -204,7 +205,10 @@ export async function runAnalyze(captures: string[], opts: AnalyzeOptions): Prom
       }
     },
     beforeRead: () => writer?.ready(),
-    onProgress: progress.update,
+    onProgress: (input, consumed, total) => {
+      progress.update(input, consumed, total);
+      heapTick();
+    },
   });
   progress.stop();
 

@@ -7,6 +7,7 @@ import { ndjsonWriter, openOutput } from './output.js';
 import { positiveInt, positiveSeconds, uint16, type FlowTableCliOptions } from './options.js';
 import { summaryLines } from './summary.js';
 import { createProgress } from './progress.js';
+import { heapTick } from './heap.js';
 
 interface FlowsOptions extends FlowTableCliOptions {
   out?: string;
@@ -52,7 +53,10 @@ export async function runFlows(captures: string[], opts: FlowsOptions): Promise<
     otherTimeout: opts.udpTimeout,
     onFlow: (flow) => writer.write(attachApp(toFlowRecord(flow, seed), apps.finish(flow))),
     beforeRead: () => writer.ready(),
-    onProgress: progress.update,
+    onProgress: (input, consumed, total) => {
+      progress.update(input, consumed, total);
+      heapTick();
+    },
   });
   progress.stop();
   await writer.end();
