@@ -85,3 +85,29 @@ describe('--max-flows bounds the live flows', () => {
     expect(flows.reduce((n, f) => n + f.orig_pkts + f.resp_pkts, 0)).toBe(packets);
   });
 });
+
+describe('the end of the capture', () => {
+  it('writes out every flow still live, even 150,000 of them', () => {
+    // One datagram each from 150,000 sources: all live when the capture ends (no timeout passes).
+    const t = new Trace();
+    const n = 150_000;
+    for (let i = 0; i < n; i++)
+      t.add(
+        udpFrame(`10.${(i >> 16) & 0xff}.${(i >> 8) & 0xff}.${i & 0xff}`, '192.0.2.53', 40000, 3478, 8),
+        1,
+      );
+    const path = join(dir, 'many-live.pcap');
+    writeFileSync(path, writePcap(t.packets));
+    const r = runCli(['flows', '--no-progress', '--max-flows', '200000', path]);
+    expect(r.status, r.stderr).toBe(0);
+    const s = summary(r.stderr);
+    expect(s.flows).toBe(n);
+    expect(s.peak).toBe(n);
+    expect(s.evicted).toBe(0);
+    const flows = parseNdjson<FlowRecord>(r.stdout);
+    expect(flows).toHaveLength(n);
+    expect(flows.every((f) => f.end_reason === 'end-of-capture')).toBe(true);
+    // In the order they started.
+    expect(flows.every((f, i) => i === 0 || f.first_frame > flows[i - 1].first_frame)).toBe(true);
+  });
+});

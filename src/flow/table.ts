@@ -357,7 +357,8 @@ export class FlowTable {
   /** Writes out every live flow (end of capture), in the order they started. */
   finish(): void {
     const live: Flow[] = [];
-    for (const q of this.queues) live.push(...q.flows());
+    // A loop, not push(...flows): a spread of 100k+ flows would overflow the call's arguments.
+    for (const q of this.queues) for (const f of q.flows()) live.push(f);
     live.sort((a, b) => a.id - b.id);
     for (const f of live) this.remove(f, EndReason.EndOfCapture);
   }
