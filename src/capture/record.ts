@@ -4,6 +4,8 @@
  * anything it wants to keep before its callback returns. `buf[offset, offset+caplen)`
  * holds the captured bytes.
  */
+import { WIDE_ZERO } from './bytes.js';
+
 export interface CaptureRecord {
   buf: Buffer;
   offset: number;
@@ -34,7 +36,8 @@ export function createRecord(): CaptureRecord {
     tsNsec: 0,
     linkType: 0,
     interfaceId: 0,
-    fileOffset: 0,
+    // Past 1 GiB an offset is no small integer: start wide (see WIDE_ZERO).
+    fileOffset: WIDE_ZERO,
     index: 0,
   };
 }

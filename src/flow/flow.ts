@@ -3,6 +3,7 @@
  * with per-direction counters and, for TCP, Zeek's endpoint state machine fields.
  * Allocated once per flow; updated in place for every packet.
  */
+import { WIDE_ZERO } from '../capture/bytes.js';
 
 /** Zeek's TCP endpoint states (analyzer/protocol/tcp/TCP_Endpoint.h), in Zeek's order. */
 export const enum TcpState {
@@ -134,11 +135,13 @@ export interface IcmpQuote {
 }
 
 export function createEndpoint(a0: number, a1: number, a2: number, a3: number, port: number): FlowEndpoint {
-  return {
-    a0,
-    a1,
-    a2,
-    a3,
+  // The 32-bit fields start as WIDE_ZERO (capture/bytes.ts), so that the first IPv6 address or TCP
+  // sequence number of a run does not change every endpoint's layout mid-run; then the real words.
+  const ep: FlowEndpoint = {
+    a0: WIDE_ZERO,
+    a1: WIDE_ZERO,
+    a2: WIDE_ZERO,
+    a3: WIDE_ZERO,
     port,
     pkts: 0,
     payloadBytes: 0,
@@ -146,10 +149,10 @@ export function createEndpoint(a0: number, a1: number, a2: number, a3: number, p
     frameBytes: 0,
     state: TcpState.Inactive,
     prevState: TcpState.Inactive,
-    startSeq: 0,
-    lastSeq: 0,
+    startSeq: WIDE_ZERO,
+    lastSeq: WIDE_ZERO,
     lastRel: 0,
-    ackSeq: 0,
+    ackSeq: WIDE_ZERO,
     ackRel: 0,
     finCount: 0,
     histSeen: 0,
@@ -161,6 +164,11 @@ export function createEndpoint(a0: number, a1: number, a2: number, a3: number, p
     zeroWindow: 0,
     zeroWindowThreshold: 1,
   };
+  ep.a0 = a0;
+  ep.a1 = a1;
+  ep.a2 = a2;
+  ep.a3 = a3;
+  return ep;
 }
 
 export function flipFlow(flow: Flow): void {
