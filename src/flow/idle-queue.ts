@@ -13,10 +13,6 @@ import type { Flow } from './flow.js';
 export class IdleQueue {
   private readonly items: Flow[] = [];
 
-  get size(): number {
-    return this.items.length;
-  }
-
   /** The flow with the lowest key, or null. */
   top(): Flow | null {
     return this.items.length > 0 ? this.items[0] : null;
