@@ -81,7 +81,7 @@ export const DEFAULT_MAX_FLOWS = 131072;
 /** Slots the table starts with; it doubles as live flows grow (see `grow`). */
 const INITIAL_CAPACITY = 4096;
 /**
- * Seconds of slack when deciding that no list head can have expired yet: far more than the
+ * Seconds of slack when deciding that no queued flow can have expired yet: far more than the
  * rounding error of `lastTs + timeout` on epoch timestamps (about 1e-7 s), so skipping the
  * check never skips an expiry; the exact comparison is still the one in `expire`.
  */
