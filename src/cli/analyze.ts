@@ -1,19 +1,11 @@
 /**
  * `lync-port-audit analyze`: flows with verdicts, per role, against the port catalog.
- * Wiring only: capture → flows (with the recognize stage) → topology (given or inferred) →
- * verdicts → the chosen report. Exit status: 0 when --fail-on finds nothing, 1 when it does,
+ * Wiring only: options → the analysis (verdict/analyze.ts) → the chosen report. Exit status: 0 when --fail-on finds nothing, 1 when it does,
  * 2 for usage or input errors (after printing whatever could be read).
  */
 import { Option, type Command } from 'commander';
 import { packageVersion } from './version.js';
-import { readFlows } from '../flow/read.js';
-import { toFlowRecord, type FlowRecord } from '../flow/record.js';
-import { RECOGNIZERS, attachApp, createAppObserver } from '../recognize/index.js';
-import { buildCalls } from '../recognize/calls.js';
-import { linkRpcFlows } from '../recognize/rpc-links.js';
-import { RoleInference } from '../topology/infer.js';
 import {
-  RoleResolver,
   TopologyError,
   emptyTopology,
   loadTopologyFile,
@@ -21,17 +13,9 @@ import {
   topologyFromRoleOptions,
   type Topology,
 } from '../topology/topology.js';
-import type { Analysis, AnalysisSummary } from '../verdict/analysis.js';
+import { DEFAULT_MAX_RECORDS, analyzeCaptures } from '../verdict/analyze.js';
 import { loadCatalogForAnalysis, type LoadedCatalog } from '../verdict/catalog-access.js';
-import { judgeFlow } from '../verdict/judge.js';
-import { RoleAggregator } from '../verdict/roles.js';
-import {
-  CONNECTIVITY_PROBLEMS,
-  EXPECTATION_PROBLEMS,
-  isProblem,
-  type JudgedFlow,
-  type Verdict,
-} from '../verdict/types.js';
+import { CONNECTIVITY_PROBLEMS, EXPECTATION_PROBLEMS, isProblem, type Verdict } from '../verdict/types.js';
 import { renderTable } from '../report/table.js';
 import { renderHtml } from '../report/html.js';
 import { addFlowTableOptions } from './flows.js';
@@ -43,13 +27,6 @@ import { summaryLines } from './summary.js';
 
 type Format = 'table' | 'json' | 'ndjson' | 'html';
 type FailOn = 'blocked' | 'unexpected' | 'any' | 'none';
-
-/** Flow records kept for the report and the cross-flow steps (about 3 KB each). */
-const DEFAULT_MAX_RECORDS = 100_000;
-
-function withInferred(given: Topology, inferred: Topology): Topology {
-  return given.source === 'none' ? inferred : mergeTopologies(given, inferred);
-}
 
 interface AnalyzeOptions extends FlowTableCliOptions {
   maxRecords?: number;
@@ -145,65 +122,27 @@ export async function runAnalyze(captures: string[], opts: AnalyzeOptions): Prom
     if (err instanceof TopologyError) return fail(err.message);
     throw err;
   }
-  const inferring = given.source === 'none' || opts.infer === true;
-  const streaming = opts.format === 'ndjson' && !inferring;
 
   const output = openOutput(opts.out);
   const writer = opts.format === 'ndjson' ? ndjsonWriter(output) : undefined;
   const progress = createProgress(opts.progress !== false);
-  const apps = createAppObserver(RECOGNIZERS);
-  const inference = new RoleInference();
-  const seed = opts.seed ?? 0;
-  const records: FlowRecord[] = [];
-  const judged: JudgedFlow[] = [];
-  const resolver = new RoleResolver(given);
-  const aggregator = new RoleAggregator(loaded.access);
-  let firstTs = Infinity;
-  let lastTs = -Infinity;
-  const verdicts: Partial<Record<Verdict, number>> = {};
-  let problems = 0;
   let failed = false;
-  /** Every judged flow goes through here: counted, aggregated per role, then written or kept. */
-  const take = (j: JudgedFlow, keep = true): void => {
-    verdicts[j.verdict] = (verdicts[j.verdict] ?? 0) + 1;
-    if (isProblem(j.verdict)) problems++;
-    if (failing(j.verdict, opts.failOn)) failed = true;
-    aggregator.add(j);
-    if (streaming) writer!.write(j);
-    else if (keep) judged.push(j);
-  };
-  // Past --max-records flows, memory must stop growing: the topology is fixed (inferred from the
-  // evidence so far), and each further flow is judged as it ends, counted, and not kept.
-  const maxRecords = opts.maxRecords ?? DEFAULT_MAX_RECORDS;
-  let frozen: Topology | undefined;
-  let overflowResolver: RoleResolver | undefined;
-  let overflowed = 0;
-
-  const result = await readFlows(captures, {
+  const run = await analyzeCaptures(captures, {
+    catalog: loaded,
+    topology: given,
+    infer: opts.infer,
+    maxRecords: opts.maxRecords,
+    // NDJSON with a given topology streams each judged flow as it ends.
+    stream: opts.format === 'ndjson',
+    onJudged: (j, streamed) => {
+      if (failing(j.verdict, opts.failOn)) failed = true;
+      if (streamed) writer!.write(j);
+    },
     maxFlows: opts.maxFlows,
     tcpTimeout: opts.tcpTimeout,
     udpTimeout: opts.udpTimeout,
-    otherTimeout: opts.udpTimeout,
-    isLikelyServerPort: (port) => (port > 0 && port < 1024) || loaded.serverPorts.has(port),
-    observer: apps.observer,
-    onFlow: (flow, now) => {
-      const rec = attachApp(toFlowRecord(flow, seed), apps.finish(flow));
-      if (rec.ts < firstTs) firstTs = rec.ts;
-      if (rec.ts + rec.duration > lastTs) lastTs = rec.ts + rec.duration;
-      if (inferring) inference.add(rec);
-      // Streaming NDJSON with a given topology judges each flow as it ends (bounded memory, no
-      // cross-flow links); every other report keeps the records for the cross-flow steps.
-      if (streaming) take(judgeFlow(rec, { catalog: loaded.access, roles: resolver, captureEnd: now }));
-      else if (records.length < maxRecords) records.push(rec);
-      else {
-        if (overflowResolver === undefined) {
-          frozen = inferring ? withInferred(given, inference.infer(loaded.listenPorts)) : given;
-          overflowResolver = new RoleResolver(frozen);
-        }
-        overflowed++;
-        take(judgeFlow(rec, { catalog: loaded.access, roles: overflowResolver, captureEnd: now }), false);
-      }
-    },
+    seed: opts.seed,
+    tool: { name: 'lync-port-audit', version: packageVersion() },
     beforeRead: () => writer?.ready(),
     onProgress: (input, consumed, total) => {
       progress.update(input, consumed, total);
@@ -211,67 +150,11 @@ export async function runAnalyze(captures: string[], opts: AnalyzeOptions): Prom
     },
   });
   progress.stop();
+  const { analysis } = run;
 
-  let topology = given;
-  if (frozen !== undefined) topology = frozen;
-  else if (inferring) topology = withInferred(given, inference.infer(loaded.listenPorts));
-  // Cross-flow steps: DCE/RPC follow-on connections, and the call view from SIP and SDP.
-  const rpcLinked = linkRpcFlows(records);
-  const calls = buildCalls(records);
-  const finalResolver = inferring ? new RoleResolver(topology) : resolver;
-  for (const rec of records)
-    take(judgeFlow(rec, { catalog: loaded.access, roles: finalResolver, captureEnd: lastTs }));
-  records.length = 0;
-  for (const e of topology.entries) aggregator.declareRole(e.role);
-
-  const roles = aggregator.summaries();
-
-  const notes: string[] = [];
-  if (result.stats.evicted > 0)
-    notes.push(
-      `${result.stats.evicted} flows were written out early because more than ${opts.maxFlows ?? 'the default number of'} flows were live at once (--max-flows)`,
-    );
-  for (const c of result.captures)
-    if (c.error) notes.push(`input error: ${c.error.message}; the report covers the packets before it`);
-  if (rpcLinked > 0)
-    notes.push(
-      `${rpcLinked} flows go to ports the DCE/RPC endpoint mapper handed out; they are judged as its TCP 135 service`,
-    );
-  if (streaming) notes.push('streamed: DCE/RPC follow-on connections and calls are not linked across flows');
-  if (overflowed > 0)
-    notes.push(
-      `${overflowed} flows beyond --max-records ${maxRecords} were judged as they ended: they count in the verdicts and roles but are not listed, and are not linked across flows` +
-        (inferring ? '; roles were inferred from the flows before them' : ''),
-    );
-  if (inferring && topology.inferred.length === 0)
-    notes.push('no roles could be inferred: give a topology with --topology or --role');
-
-  const roleMap: Record<string, string[]> = {};
-  for (const e of topology.entries) (roleMap[e.role] ??= []).push(e.prefix.text);
-  const summary: AnalysisSummary = {
-    tool: { name: 'lync-port-audit', version: packageVersion() },
-    captures: result.captures.map((c) => ({
-      name: c.name,
-      format: c.gzip ? `gzip ${c.format}` : c.format,
-      packets: c.packets,
-      warnings: c.warningCount,
-      ...(c.error ? { error: c.error.message } : {}),
-    })),
-    packets: result.stats.packets,
-    flows: result.stats.flows,
-    first_ts: Number.isFinite(firstTs) ? firstTs : null,
-    last_ts: Number.isFinite(lastTs) ? lastTs : null,
-    catalog: { product: loaded.product, title: loaded.title },
-    topology: { source: topology.source, roles: roleMap, inferred: topology.inferred },
-    verdicts,
-    problems,
-    notes,
-  };
-  const analysis: Analysis = { summary, roles, calls, flows: judged };
-
-  if (opts.format === 'ndjson') {
-    if (!streaming) for (const j of judged) writer!.write(j);
-    await writer!.end();
+  if (writer) {
+    for (const j of analysis.flows) writer.write(j);
+    await writer.end();
   } else {
     const text =
       opts.format === 'json'
@@ -282,7 +165,7 @@ export async function runAnalyze(captures: string[], opts: AnalyzeOptions): Prom
     output.stream.write(text);
     await output.close();
   }
-  for (const line of summaryLines(result.captures, result.stats)) process.stderr.write(line + '\n');
-  if (result.captures.some((c) => c.error !== undefined)) return 2;
+  for (const line of summaryLines(run.captures, run.stats)) process.stderr.write(line + '\n');
+  if (run.captures.some((c) => c.error !== undefined)) return 2;
   return failed ? 1 : 0;
 }

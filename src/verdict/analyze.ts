@@ -1,0 +1,193 @@
+/**
+ * The analysis pipeline as one library function: capture → flows (with the recognize stage) →
+ * topology (given or inferred) → verdicts → per-role aggregates. `lync-port-audit analyze` is this
+ * function plus option parsing and a report; a program that wants the same answer calls it directly.
+ */
+import type { CaptureSummary } from '../capture/reader.js';
+import { readFlows } from '../flow/read.js';
+import { toFlowRecord, type FlowRecord } from '../flow/record.js';
+import type { FlowTableStats } from '../flow/table.js';
+import { RECOGNIZERS, attachApp, createAppObserver } from '../recognize/index.js';
+import { buildCalls } from '../recognize/calls.js';
+import { linkRpcFlows } from '../recognize/rpc-links.js';
+import type { Recognizer } from '../recognize/types.js';
+import { RoleInference } from '../topology/infer.js';
+import { RoleResolver, emptyTopology, mergeTopologies, type Topology } from '../topology/topology.js';
+import type { Analysis, AnalysisSummary } from './analysis.js';
+import type { LoadedCatalog } from './catalog-access.js';
+import { judgeFlow } from './judge.js';
+import { RoleAggregator } from './roles.js';
+import { isProblem, type JudgedFlow, type Verdict } from './types.js';
+
+/** Flow records kept for the report and the cross-flow steps (about 3 KB each). */
+export const DEFAULT_MAX_RECORDS = 100_000;
+
+export interface AnalyzeCapturesOptions {
+  catalog: LoadedCatalog;
+  /** The roles given by the user (a topology file, --role); empty to infer them all. */
+  topology?: Topology;
+  /** Also infer roles for hosts the given topology does not mention (always on when it is empty). */
+  infer?: boolean;
+  /** Flow records kept for the listing and the cross-flow steps; beyond, flows are judged as they end. */
+  maxRecords?: number;
+  /**
+   * Streaming: each judged flow is handed to `onJudged` as it ends and none is kept (only with a
+   * given topology and no inference: the cross-flow links are then not made).
+   */
+  stream?: boolean;
+  /**
+   * Every judged flow, in the order it was judged; `streamed` is true when the run streams (the
+   * flow is handed over as it ends and not kept in analysis.flows).
+   */
+  onJudged?: (flow: JudgedFlow, streamed: boolean) => void;
+  maxFlows?: number;
+  tcpTimeout?: number;
+  udpTimeout?: number;
+  /** Community ID seed. */
+  seed?: number;
+  /** The recognizers offered every flow's payload (default: all of them). */
+  recognizers?: readonly Recognizer[];
+  tool?: { name: string; version: string };
+  beforeRead?: () => Promise<void> | undefined;
+  onProgress?: (input: string, consumed: number, total: number | undefined) => void;
+  stdin?: NodeJS.ReadableStream;
+}
+
+export interface AnalyzeCapturesResult {
+  analysis: Analysis;
+  /** True when the flows were handed to onJudged as they ended and not kept in analysis.flows. */
+  streamed: boolean;
+  captures: CaptureSummary[];
+  stats: FlowTableStats;
+}
+
+function withInferred(given: Topology, inferred: Topology): Topology {
+  return given.source === 'none' ? inferred : mergeTopologies(given, inferred);
+}
+
+export async function analyzeCaptures(
+  inputs: string[],
+  opts: AnalyzeCapturesOptions,
+): Promise<AnalyzeCapturesResult> {
+  const loaded = opts.catalog;
+  const given = opts.topology ?? emptyTopology();
+  const inferring = given.source === 'none' || opts.infer === true;
+  const streaming = opts.stream === true && !inferring;
+  const apps = createAppObserver(opts.recognizers ?? RECOGNIZERS);
+  const inference = new RoleInference();
+  const seed = opts.seed ?? 0;
+  const records: FlowRecord[] = [];
+  const judged: JudgedFlow[] = [];
+  const resolver = new RoleResolver(given);
+  const aggregator = new RoleAggregator(loaded.access);
+  let firstTs = Infinity;
+  let lastTs = -Infinity;
+  const verdicts: Partial<Record<Verdict, number>> = {};
+  let problems = 0;
+  /** Every judged flow goes through here: counted, aggregated per role, then handed on or kept. */
+  const take = (j: JudgedFlow, keep = true): void => {
+    verdicts[j.verdict] = (verdicts[j.verdict] ?? 0) + 1;
+    if (isProblem(j.verdict)) problems++;
+    aggregator.add(j);
+    opts.onJudged?.(j, streaming);
+    if (keep && !streaming) judged.push(j);
+  };
+  // Past maxRecords flows, memory must stop growing: the topology is fixed (inferred from the
+  // evidence so far), and each further flow is judged as it ends, counted, and not kept.
+  const maxRecords = opts.maxRecords ?? DEFAULT_MAX_RECORDS;
+  let frozen: Topology | undefined;
+  let overflowResolver: RoleResolver | undefined;
+  let overflowed = 0;
+
+  const result = await readFlows(inputs, {
+    maxFlows: opts.maxFlows,
+    tcpTimeout: opts.tcpTimeout,
+    udpTimeout: opts.udpTimeout,
+    otherTimeout: opts.udpTimeout,
+    isLikelyServerPort: (port) => (port > 0 && port < 1024) || loaded.serverPorts.has(port),
+    observer: apps.observer,
+    stdin: opts.stdin,
+    onFlow: (flow, now) => {
+      const rec = attachApp(toFlowRecord(flow, seed), apps.finish(flow));
+      if (rec.ts < firstTs) firstTs = rec.ts;
+      if (rec.ts + rec.duration > lastTs) lastTs = rec.ts + rec.duration;
+      if (inferring) inference.add(rec);
+      // Streaming with a given topology judges each flow as it ends (bounded memory, no
+      // cross-flow links); otherwise the records are kept for the cross-flow steps.
+      if (streaming) take(judgeFlow(rec, { catalog: loaded.access, roles: resolver, captureEnd: now }));
+      else if (records.length < maxRecords) records.push(rec);
+      else {
+        if (overflowResolver === undefined) {
+          frozen = inferring ? withInferred(given, inference.infer(loaded.listenPorts)) : given;
+          overflowResolver = new RoleResolver(frozen);
+        }
+        overflowed++;
+        take(judgeFlow(rec, { catalog: loaded.access, roles: overflowResolver, captureEnd: now }), false);
+      }
+    },
+    beforeRead: opts.beforeRead,
+    onProgress: opts.onProgress,
+  });
+
+  let topology = given;
+  if (frozen !== undefined) topology = frozen;
+  else if (inferring) topology = withInferred(given, inference.infer(loaded.listenPorts));
+  // Cross-flow steps: DCE/RPC follow-on connections, and the call view from SIP and SDP.
+  const rpcLinked = linkRpcFlows(records);
+  const calls = buildCalls(records);
+  const finalResolver = inferring ? new RoleResolver(topology) : resolver;
+  for (const rec of records)
+    take(judgeFlow(rec, { catalog: loaded.access, roles: finalResolver, captureEnd: lastTs }));
+  records.length = 0;
+  for (const e of topology.entries) aggregator.declareRole(e.role);
+
+  const roles = aggregator.summaries();
+
+  const notes: string[] = [];
+  if (result.stats.evicted > 0)
+    notes.push(
+      `${result.stats.evicted} flows were written out early because more than ${opts.maxFlows ?? 'the default number of'} flows were live at once (--max-flows)`,
+    );
+  for (const c of result.captures)
+    if (c.error) notes.push(`input error: ${c.error.message}; the report covers the packets before it`);
+  if (rpcLinked > 0)
+    notes.push(
+      `${rpcLinked} flows go to ports the DCE/RPC endpoint mapper handed out; they are judged as its TCP 135 service`,
+    );
+  if (streaming) notes.push('streamed: DCE/RPC follow-on connections and calls are not linked across flows');
+  if (overflowed > 0)
+    notes.push(
+      `${overflowed} flows beyond --max-records ${maxRecords} were judged as they ended: they count in the verdicts and roles but are not listed, and are not linked across flows` +
+        (inferring ? '; roles were inferred from the flows before them' : ''),
+    );
+  if (inferring && topology.inferred.length === 0)
+    notes.push('no roles could be inferred: give a topology with --topology or --role');
+
+  const roleMap: Record<string, string[]> = {};
+  for (const e of topology.entries) (roleMap[e.role] ??= []).push(e.prefix.text);
+  const summary: AnalysisSummary = {
+    tool: opts.tool ?? { name: 'lync-port-audit', version: '' },
+    captures: result.captures.map((c) => ({
+      name: c.name,
+      format: c.gzip ? `gzip ${c.format}` : c.format,
+      packets: c.packets,
+      warnings: c.warningCount,
+      ...(c.error ? { error: c.error.message } : {}),
+    })),
+    packets: result.stats.packets,
+    flows: result.stats.flows,
+    first_ts: Number.isFinite(firstTs) ? firstTs : null,
+    last_ts: Number.isFinite(lastTs) ? lastTs : null,
+    catalog: { product: loaded.product, title: loaded.title },
+    topology: { source: topology.source, roles: roleMap, inferred: topology.inferred },
+    verdicts,
+    problems,
+    notes,
+  };
+  return {
+    analysis: { summary, roles, calls, flows: judged },
+    streamed: streaming,
+    captures: result.captures,
+    stats: result.stats,
+  };
+}
