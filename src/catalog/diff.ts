@@ -57,8 +57,7 @@ function same(a: unknown, b: unknown): boolean {
 function rowDiff(a: CatalogRow, b: CatalogRow): RowDiff {
   const fields: RowDiff['fields'] = {};
   for (const f of DIFF_FIELDS) if (!same(a[f], b[f])) fields[f] = { from: a[f], to: b[f] };
-  const reworded =
-    Object.keys(fields).length === 0 && (a.notes !== b.notes || !same(a.source, b.source));
+  const reworded = Object.keys(fields).length === 0 && (a.notes !== b.notes || !same(a.source, b.source));
   // The changes made after A: those B has that A has not.
   const before = a.changes?.length ?? 0;
   return { id: a.id, from: a, to: b, fields, reworded, changes: (b.changes ?? []).slice(before) };
