@@ -6,7 +6,13 @@ import { createRequire } from 'node:module';
 import type CliTable3 from 'cli-table3';
 import type { Analysis } from '../verdict/analysis.js';
 import type { RowSummary } from '../verdict/roles.js';
-import { CONNECTIVITY_PROBLEMS, VERDICTS, isProblem, type Verdict } from '../verdict/types.js';
+import {
+  APPLICATION_PROBLEMS,
+  CONNECTIVITY_PROBLEMS,
+  VERDICTS,
+  isProblem,
+  type Verdict,
+} from '../verdict/types.js';
 import { clip, escapeTerminal } from './escape.js';
 import { formatCount, formatDuration, formatTime, portLabel } from './format.js';
 
@@ -34,6 +40,17 @@ function verdictCounts(v: Partial<Record<Verdict, number>>): string {
   return VERDICTS.filter((k) => (v[k] ?? 0) > 0)
     .map((k) => `${k} ${formatCount(v[k]!)}`)
     .join(', ');
+}
+
+/**
+ * The PROBLEMS tag of a row: FAIL when the network stopped traffic (a firewall rule or a route to
+ * fix), APP when the application failed on a working network (a certificate, a service), CHECK
+ * when the traffic was not what the catalog expects (port, peer or protocol).
+ */
+function problemTag(row: RowSummary): string {
+  const has = (set: ReadonlySet<Verdict>): boolean =>
+    Object.entries(row.verdicts).some(([v, n]) => (n ?? 0) > 0 && set.has(v as Verdict));
+  return has(CONNECTIVITY_PROBLEMS) ? 'FAIL ' : has(APPLICATION_PROBLEMS) ? 'APP  ' : 'CHECK';
 }
 
 function mark(row: RowSummary): string {
@@ -82,9 +99,7 @@ export function renderTable(analysis: Analysis, options: TableOptions = {}): str
       `PROBLEMS: ${problemRows.length} required port${problemRows.length === 1 ? '' : 's'} with failing traffic`,
     );
     for (const { role, row } of problemRows) {
-      const tag = Object.keys(row.verdicts).some((v) => CONNECTIVITY_PROBLEMS.has(v as Verdict))
-        ? 'FAIL '
-        : 'CHECK';
+      const tag = problemTag(row);
       out.push(
         `  ${tag} ${role.padEnd(14)} ${portLabel(row.transport, row.ports).padEnd(16)} ${clip(row.service, 48)}  [${verdictCounts(row.verdicts)}]`,
       );
@@ -96,8 +111,19 @@ export function renderTable(analysis: Analysis, options: TableOptions = {}): str
       if (ff) out.push(`        first failure ${formatTime(ff.ts)}: ${escapeTerminal(ff.reason)}`);
     }
     out.push('');
+  } else if (summary.judged === 0) {
+    // Never an all-clear over nothing judged.
+    out.push(
+      `NOTHING JUDGED: none of the ${formatCount(summary.flows)} flows has a server role of the catalog at either end, so no port was checked.`,
+      '  Say which address plays which role: --topology FILE (e.g. {"roles": {"front-end": ["10.0.0.10"]}}),',
+      '  --role front-end=10.0.0.10 (repeatable), or --infer to add inferred roles to a partial topology.',
+      '',
+    );
   } else {
-    out.push('No failing required ports: every expected flow that was judged got through.', '');
+    out.push(
+      `No failing required ports: the ${formatCount(summary.judged)} judged flow${summary.judged === 1 ? '' : 's'} got through.`,
+      '',
+    );
   }
 
   const unexpected = roles.flatMap((r) => r.unexpected.map((u) => ({ role: r.role, u })));
