@@ -16,7 +16,7 @@ import {
 import { DEFAULT_MAX_RECORDS, analyzeCaptures } from '../verdict/analyze.js';
 import { loadCatalogForAnalysis, type LoadedCatalog } from '../verdict/catalog-access.js';
 import { CONNECTIVITY_PROBLEMS, EXPECTATION_PROBLEMS, isProblem, type Verdict } from '../verdict/types.js';
-import { renderTable } from '../report/table.js';
+import { renderTable, terminalWidth } from '../report/table.js';
 import { renderHtml } from '../report/html.js';
 import { addFlowTableOptions } from './flows.js';
 import { ndjsonWriter, openOutput } from './output.js';
@@ -161,7 +161,9 @@ export async function runAnalyze(captures: string[], opts: AnalyzeOptions): Prom
         ? JSON.stringify(analysis, null, 2) + '\n'
         : opts.format === 'html'
           ? renderHtml(analysis)
-          : renderTable(analysis, { width: process.stdout.columns });
+          : renderTable(analysis, {
+              width: terminalWidth(process.env, process.stdout.isTTY ? process.stdout.columns : undefined),
+            });
     output.stream.write(text);
     await output.close();
   }

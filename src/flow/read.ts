@@ -4,8 +4,8 @@
  */
 import { readCapture, type CaptureSummary } from '../capture/reader.js';
 import type { CaptureRecord } from '../capture/record.js';
-import { decodePacket } from '../decode/packet.js';
-import { createPacketView } from '../decode/view.js';
+import { decodeInner, decodePacket } from '../decode/packet.js';
+import { DecodeStatus, createPacketView } from '../decode/view.js';
 import type { Flow } from './flow.js';
 import { FlowTable, type FlowTableOptions, type FlowTableStats } from './table.js';
 
@@ -49,6 +49,9 @@ export async function readFlows(inputs: string[], options: ReadFlowsOptions): Pr
     decodePacket(rec.buf, rec.offset, rec.caplen, rec.linkType, view);
     view.ts = rec.tsSec + rec.tsNsec / 1e9;
     table.add(view, rec.buf, rec.origLen, rec.index);
+    // VXLAN: the outer UDP packet was its own flow's; now the frame it carries.
+    if (view.innerLink > 0 && decodeInner(rec.buf, rec.offset, rec.caplen, view) === DecodeStatus.Ok)
+      table.add(view, rec.buf, rec.origLen, rec.index);
   };
   for (const input of inputs) {
     if (signal?.aborted === true) break;

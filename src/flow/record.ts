@@ -10,6 +10,7 @@ import { END_REASON_NAMES, ORIG_FROM_NAMES, type Flow } from './flow.js';
 import { icmpErrorName } from './icmp-names.js';
 import { addressString } from './table.js';
 import { tcpPayloadSize } from './tcp-state.js';
+import { tunnelRecord, type TunnelRecord } from './tunnel.js';
 
 export interface IcmpErrorRecord {
   type: number;
@@ -47,6 +48,8 @@ export interface FlowRecord {
   first_frame: number;
   last_frame: number;
   vlan?: number;
+  /** The tunnel (GRE, ERSPAN, VXLAN) the flow's packets were decapsulated from. */
+  tunnel?: TunnelRecord;
   fragments?: number;
   icmp?: IcmpErrorRecord;
   icmp_quote?: { proto: string; orig_h: string; orig_p: number; resp_h: string; resp_p: number };
@@ -131,6 +134,7 @@ export function toFlowRecord(flow: Flow, seed = 0): FlowRecord {
     last_frame: flow.lastFrame,
   };
   if (flow.vlanId >= 0) rec.vlan = flow.vlanId;
+  if (flow.tunnel !== null) rec.tunnel = tunnelRecord(flow.tunnel);
   if (flow.fragments > 0) rec.fragments = flow.fragments;
   if (flow.icmpErrors !== null && flow.icmpErrors.length > 0) {
     const first = flow.icmpErrors[0];
