@@ -22,7 +22,7 @@ import {
   isProblem,
   type Verdict,
 } from '../verdict/types.js';
-import { renderTable } from '../report/table.js';
+import { renderTable, terminalWidth } from '../report/table.js';
 import { renderHtml } from '../report/html.js';
 import { addFlowTableOptions } from './flows.js';
 import { ndjsonWriter, openOutput } from './output.js';
@@ -168,7 +168,9 @@ export async function runAnalyze(captures: string[], opts: AnalyzeOptions): Prom
         ? JSON.stringify(analysis, null, 2) + '\n'
         : opts.format === 'html'
           ? renderHtml(analysis)
-          : renderTable(analysis, { width: process.stdout.columns });
+          : renderTable(analysis, {
+              width: terminalWidth(process.env, process.stdout.isTTY ? process.stdout.columns : undefined),
+            });
     output.stream.write(text);
     await output.close();
   }

@@ -5,6 +5,7 @@
  */
 import { WIDE_ZERO } from '../capture/bytes.js';
 import { Fragment, IPPROTO_TCP, TCP_RST, type PacketView } from '../decode/view.js';
+import type { FlowTunnel } from './tunnel.js';
 
 /** Zeek's TCP endpoint states (analyzer/protocol/tcp/TCP_Endpoint.h), in Zeek's order. */
 export const enum TcpState {
@@ -123,6 +124,8 @@ export interface Flow {
   icmpErrorCount: number;
   /** For an ICMP error message's own flow: the 5-tuple of the packet it quotes. */
   icmpQuote: IcmpQuote | null;
+  /** The tunnel (GRE, ERSPAN, VXLAN) its packets came out of, null for packets as captured. */
+  tunnel: FlowTunnel | null;
   /** True while the payload observer wants to see this flow's packets. */
   inspect: boolean;
   /** Slot for the payload observer's per-flow state (the recognize stage). */

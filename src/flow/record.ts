@@ -10,6 +10,7 @@ import { END_REASON_NAMES, ORIG_FROM_NAMES, type Flow, type FlowEndpoint } from 
 import { icmpErrorName } from './icmp-names.js';
 import { addressString } from './table.js';
 import { tcpPayloadSize } from './tcp-state.js';
+import { tunnelRecord, type TunnelRecord } from './tunnel.js';
 
 export interface IcmpErrorRecord {
   type: number;
@@ -61,6 +62,8 @@ export interface FlowRecord {
   last_frame: number;
   ttl: TtlRecord;
   vlan?: number;
+  /** The tunnel (GRE, ERSPAN, VXLAN) the flow's packets were decapsulated from. */
+  tunnel?: TunnelRecord;
   fragments?: number;
   icmp?: IcmpErrorRecord;
   icmp_quote?: { proto: string; orig_h: string; orig_p: number; resp_h: string; resp_p: number };
@@ -155,6 +158,7 @@ export function toFlowRecord(flow: Flow, seed = 0): FlowRecord {
     ttl: ttlRecord(o, r),
   };
   if (flow.vlanId >= 0) rec.vlan = flow.vlanId;
+  if (flow.tunnel !== null) rec.tunnel = tunnelRecord(flow.tunnel);
   if (flow.fragments > 0) rec.fragments = flow.fragments;
   if (flow.icmpErrors !== null && flow.icmpErrors.length > 0) {
     const first = flow.icmpErrors[0];

@@ -4,10 +4,9 @@
  * function plus option parsing and a report; a program that wants the same answer calls it directly.
  */
 import type { CaptureSummary } from '../capture/reader.js';
-import { readFlows } from '../flow/read.js';
-import { toFlowRecord, type FlowRecord } from '../flow/record.js';
+import type { FlowRecord } from '../flow/record.js';
 import type { FlowTableStats } from '../flow/table.js';
-import { RECOGNIZERS, attachApp, createAppObserver } from '../recognize/index.js';
+import { readFlowRecords } from '../recognize/records.js';
 import { buildCalls } from '../recognize/calls.js';
 import { linkRpcFlows } from '../recognize/rpc-links.js';
 import type { Recognizer } from '../recognize/types.js';
@@ -74,7 +73,6 @@ export async function analyzeCaptures(
   const given = opts.topology ?? emptyTopology();
   const inferring = given.source === 'none' || opts.infer === true;
   const streaming = opts.stream === true && !inferring;
-  const apps = createAppObserver(opts.recognizers ?? RECOGNIZERS);
   const inference = new RoleInference();
   const seed = opts.seed ?? 0;
   const records: FlowRecord[] = [];
@@ -103,16 +101,16 @@ export async function analyzeCaptures(
   let overflowResolver: RoleResolver | undefined;
   let overflowed = 0;
 
-  const result = await readFlows(inputs, {
+  const result = await readFlowRecords(inputs, {
     maxFlows: opts.maxFlows,
     tcpTimeout: opts.tcpTimeout,
     udpTimeout: opts.udpTimeout,
     otherTimeout: opts.udpTimeout,
     isLikelyServerPort: (port) => (port > 0 && port < 1024) || loaded.serverPorts.has(port),
-    observer: apps.observer,
+    seed,
+    recognizers: opts.recognizers,
     stdin: opts.stdin,
-    onFlow: (flow, now) => {
-      const rec = attachApp(toFlowRecord(flow, seed), apps.finish(flow));
+    onRecord: (rec, now) => {
       if (rec.ts < firstTs) firstTs = rec.ts;
       if (rec.ts + rec.duration > lastTs) lastTs = rec.ts + rec.duration;
       if (inferring) inference.add(rec);
