@@ -42,21 +42,6 @@ const EXPLAINED: Record<string, { reason: string; ignore: (key: string) => boole
     ignore: () => false,
     packets: 0,
   },
-  'erspan_sip_ipv4_udp.pcapng': {
-    reason:
-      'tshark decodes the SIP inside the ERSPAN/GRE tunnel; we count the tunnel packets, not inner flows',
-    ignore: () => true,
-  },
-  'gre_sip.pcapng': {
-    reason: 'tshark decodes SIP inside GRE; we do not decapsulate tunnels',
-    ignore: () => true,
-  },
-  'erspan-type-iii-ft-0.pcap': { reason: 'tunnel (ERSPAN) contents', ignore: () => true },
-  'various_gre.pcap': { reason: 'tunnel (GRE) contents', ignore: () => true },
-  'vxlan.pcap': {
-    reason: 'tshark counts the VXLAN outer UDP flow and the inner one; we count the outer flow only',
-    ignore: (key) => !key.includes(':4789'),
-  },
 };
 
 const captures = sharedCaptures();

@@ -23,8 +23,8 @@ const ETHERTYPE_VLAN = 0x8100;
 const ETHERTYPE_QINQ = 0x88a8;
 const ETHERTYPE_QINQ_OLD1 = 0x9100;
 const ETHERTYPE_QINQ_OLD2 = 0x9200;
-const ETHERTYPE_MPLS = 0x8847;
-const ETHERTYPE_MPLS_MC = 0x8848;
+export const ETHERTYPE_MPLS = 0x8847;
+export const ETHERTYPE_MPLS_MC = 0x8848;
 const ETHERTYPE_PPPOE_SESSION = 0x8864;
 /** Pseudo EtherType for "look at the IP version nibble" (raw IP, MPLS payload). */
 export const ETHERTYPE_GUESS_IP = -1;
@@ -50,7 +50,7 @@ export function isKnownLinkType(linkType: number): boolean {
  * After an EtherType: skip 802.1Q / 802.1ad tags (IEEE 802.1Q section 9), MPLS label stacks
  * (RFC 3032) and PPPoE session headers (RFC 2516) until an IP EtherType appears.
  */
-function skipTags(buf: Buffer, off: number, end: number, etherType: number, view: PacketView): number {
+export function skipTags(buf: Buffer, off: number, end: number, etherType: number, view: PacketView): number {
   for (;;) {
     if (
       etherType === ETHERTYPE_VLAN ||

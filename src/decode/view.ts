@@ -28,9 +28,32 @@ export const enum Fragment {
   Later = 2,
 }
 
+/**
+ * The tunnel a packet came out of (decode/tunnel.ts). Switch mirrors send copies of the traffic
+ * inside GRE, ERSPAN or VXLAN; the inner packet is the one that is judged.
+ */
+export const enum TunnelKind {
+  None = 0,
+  /** GRE (RFC 2784, RFC 2890) with IP, Ethernet (transparent bridging), MPLS or Cisco MetaData inside. */
+  Gre = 1,
+  /** PPTP's enhanced GRE (RFC 2637 section 4.1) carrying PPP. */
+  Pptp = 2,
+  /** ERSPAN type I (GRE 0x88be without a sequence number): the mirrored frame right after GRE. */
+  ErspanI = 3,
+  /** ERSPAN type II (GRE 0x88be with a sequence number, an 8-byte ERSPAN header). */
+  ErspanII = 4,
+  /** ERSPAN type III (GRE 0x22eb, a 12-byte header and an optional 8-byte platform header). */
+  ErspanIII = 5,
+  /** VXLAN (RFC 7348) on UDP 4789. */
+  Vxlan = 6,
+}
+
+export const TUNNEL_NAMES = ['', 'gre', 'pptp', 'erspan-i', 'erspan-ii', 'erspan-iii', 'vxlan'] as const;
+
 export const IPPROTO_ICMP = 1;
 export const IPPROTO_TCP = 6;
 export const IPPROTO_UDP = 17;
+export const IPPROTO_GRE = 47;
 export const IPPROTO_ICMPV6 = 58;
 
 export const TCP_FIN = 0x01;
@@ -115,6 +138,47 @@ export interface PacketView {
   quoteHasPorts: boolean;
   quoteSrcPort: number;
   quoteDstPort: number;
+
+  /**
+   * The outermost tunnel the IP fields above came out of (TunnelKind.None for a packet on the
+   * wire as captured): its kind, its outer addresses, and its key (GRE key, PPTP call id, ERSPAN
+   * session id or VXLAN VNI; tunnelHasKey is false when the header has none).
+   */
+  tunnel: TunnelKind;
+  tunnelDepth: number;
+  tunnelIpVersion: number;
+  tunnelSrc0: number;
+  tunnelSrc1: number;
+  tunnelSrc2: number;
+  tunnelSrc3: number;
+  tunnelDst0: number;
+  tunnelDst1: number;
+  tunnelDst2: number;
+  tunnelDst3: number;
+  tunnelKey: number;
+  tunnelHasKey: boolean;
+  /** The outer frame's VLAN id, or -1. */
+  tunnelVlan: number;
+  /**
+   * For a tunnel whose outer UDP flow is a flow of its own (VXLAN): where the inner Ethernet frame
+   * starts, 0 when there is none. The view then holds the outer packet; decodeInner() turns it
+   * into the inner one.
+   */
+  innerLink: number;
+  /**
+   * True while the view holds the inner packet of a frame whose outer packet was already given to
+   * the flow table (VXLAN): the frame is not counted as a packet twice.
+   */
+  secondPass: boolean;
+
+  // Fields of the tunnel headers just decoded (each decoder writes its own, as gopacket's layers do).
+  greFlags: number;
+  greProtocol: number;
+  greKey: number;
+  greHasKey: boolean;
+  erspanSession: number;
+  erspanFrameType: number;
+  vxlanVni: number;
 }
 
 export function createPacketView(): PacketView {
@@ -173,6 +237,29 @@ export function createPacketView(): PacketView {
     quoteHasPorts: false,
     quoteSrcPort: 0,
     quoteDstPort: 0,
+    tunnel: TunnelKind.None,
+    tunnelDepth: 0,
+    tunnelIpVersion: 0,
+    tunnelSrc0: WIDE_ZERO,
+    tunnelSrc1: WIDE_ZERO,
+    tunnelSrc2: WIDE_ZERO,
+    tunnelSrc3: WIDE_ZERO,
+    tunnelDst0: WIDE_ZERO,
+    tunnelDst1: WIDE_ZERO,
+    tunnelDst2: WIDE_ZERO,
+    tunnelDst3: WIDE_ZERO,
+    tunnelKey: WIDE_ZERO,
+    tunnelHasKey: false,
+    tunnelVlan: -1,
+    innerLink: 0,
+    secondPass: false,
+    greFlags: 0,
+    greProtocol: 0,
+    greKey: WIDE_ZERO,
+    greHasKey: false,
+    erspanSession: 0,
+    erspanFrameType: 0,
+    vxlanVni: 0,
   };
 }
 

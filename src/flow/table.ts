@@ -20,13 +20,15 @@ import {
   IPPROTO_UDP,
   TCP_ACK,
   TCP_SYN,
+  TunnelKind,
   type PacketView,
 } from '../decode/view.js';
 import { icmpPorts } from './community-id.js';
-import { EndReason, OrigFrom, TcpState, createEndpoint, flipFlow, type Flow } from './flow.js';
+import { EndReason, OrigFrom, TcpState, createEndpoint, flipFlow, noteTtl, type Flow } from './flow.js';
 import { FragmentPorts } from './fragments.js';
 import { IdleQueue } from './idle-queue.js';
 import { tcpFinished, updateTcp } from './tcp-state.js';
+import { noteTunnel, tunnelOf } from './tunnel.js';
 
 /** Sees the payload-carrying packets of flows whose `inspect` flag is set (the recognize stage); the time is `view.ts`. */
 export type PayloadObserver = (flow: Flow, fromOrig: boolean, view: PacketView, buf: Buffer) => void;
@@ -236,7 +238,8 @@ export class FlowTable {
   add(view: PacketView, buf: Buffer, frameLength: number, frame: number): void {
     const ts = view.ts;
     const stats = this.stats;
-    stats.packets++;
+    // The inner packet of a VXLAN frame comes after its outer packet: one frame, counted once.
+    if (!view.secondPass) stats.packets++;
     const status = view.status;
     if (status !== DecodeStatus.Ok) {
       if (status === DecodeStatus.NotIp) stats.notIp++;
@@ -322,12 +325,14 @@ export class FlowTable {
     ep.pkts++;
     ep.ipBytes += view.ipTotalLength;
     ep.frameBytes += frameLength;
+    noteTtl(ep, view);
     // Packets can come out of time order (merged captures, several interfaces): keep the earliest
     // and latest times, as tshark's conversation table does, so a duration is never negative.
     if (ts > flow.lastTs) flow.lastTs = ts;
     else if (ts < flow.firstTs) flow.firstTs = ts;
     flow.lastFrame = frame;
     if (extraFragment) flow.fragments++;
+    if (view.tunnel !== TunnelKind.None) noteTunnel(flow, view);
     if (view.fragment === Fragment.Later) {
       flow.fragments++;
       stats.fragmentsAttributed++;
@@ -447,6 +452,7 @@ export class FlowTable {
       icmpErrors: null,
       icmpErrorCount: 0,
       icmpQuote: null,
+      tunnel: view.tunnel === TunnelKind.None ? null : tunnelOf(view),
       inspect: this.observer !== undefined,
       app: undefined,
       endReason: EndReason.EndOfCapture,
@@ -544,6 +550,7 @@ export class FlowTable {
           code: view.icmpCode,
           reporter: addressString(view.ipVersion, view.src0, view.src1, view.src2, view.src3),
           aboutOrig: forward,
+          ttl: view.ttl,
         });
       return;
     }
