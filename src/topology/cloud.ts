@@ -19,12 +19,9 @@ export interface CloudRange {
   source: string;
 }
 
-const ID11_2023 =
-  'Microsoft 365 endpoints list 2023073100, ID 11 (Teams media relays)';
-const ID12_2023 =
-  'Microsoft 365 endpoints list 2023073100, ID 12 (Teams signalling)';
-const ID11_2022 =
-  'Microsoft 365 endpoints list 2022072800, ID 11 (Teams media relays)';
+const ID11_2023 = 'Microsoft 365 endpoints list 2023073100, ID 11 (Teams media relays)';
+const ID12_2023 = 'Microsoft 365 endpoints list 2023073100, ID 12 (Teams signalling)';
+const ID11_2022 = 'Microsoft 365 endpoints list 2022072800, ID 11 (Teams media relays)';
 
 const RANGES: ReadonlyArray<[string, string]> = [
   ['13.107.64.0/18', ID11_2023],
