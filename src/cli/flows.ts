@@ -1,8 +1,6 @@
 /** `lync-port-audit flows`: one NDJSON record per flow, a summary on stderr. */
 import type { Command } from 'commander';
-import { readFlows } from '../flow/read.js';
-import { toFlowRecord } from '../flow/record.js';
-import { RECOGNIZERS, attachApp, createAppObserver } from '../recognize/index.js';
+import { readFlowRecords } from '../recognize/records.js';
 import { ndjsonWriter, openOutput } from './output.js';
 import { positiveInt, positiveSeconds, uint16, type FlowTableCliOptions } from './options.js';
 import { summaryLines } from './summary.js';
@@ -43,15 +41,13 @@ export async function runFlows(captures: string[], opts: FlowsOptions): Promise<
   const output = openOutput(opts.out);
   const writer = ndjsonWriter(output);
   const progress = createProgress(opts.progress !== false);
-  const seed = opts.seed ?? 0;
-  const apps = createAppObserver(RECOGNIZERS);
-  const result = await readFlows(captures, {
-    observer: apps.observer,
+  const result = await readFlowRecords(captures, {
+    seed: opts.seed,
     maxFlows: opts.maxFlows,
     tcpTimeout: opts.tcpTimeout,
     udpTimeout: opts.udpTimeout,
     otherTimeout: opts.udpTimeout,
-    onFlow: (flow) => writer.write(attachApp(toFlowRecord(flow, seed), apps.finish(flow))),
+    onRecord: (record) => writer.write(record),
     beforeRead: () => writer.ready(),
     onProgress: (input, consumed, total) => {
       progress.update(input, consumed, total);

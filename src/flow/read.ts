@@ -16,6 +16,11 @@ export interface ReadFlowsOptions extends Omit<FlowTableOptions, 'onFlowEnd'> {
   beforeRead?: () => Promise<void> | undefined;
   onProgress?: (input: string, consumed: number, total: number | undefined) => void;
   stdin?: NodeJS.ReadableStream;
+  /**
+   * Stops the read: checked before each read from an input, so it takes effect within one read
+   * window; the interrupted capture's summary then carries the abort as its error.
+   */
+  signal?: AbortSignal;
 }
 
 export interface ReadFlowsResult {
@@ -31,6 +36,15 @@ export async function readFlows(inputs: string[], options: ReadFlowsOptions): Pr
   const view = createPacketView();
   const captures: CaptureSummary[] = [];
   let nextIndex = 1;
+  const { signal } = options;
+  const beforeRead =
+    signal === undefined
+      ? options.beforeRead
+      : async (): Promise<void> => {
+          signal.throwIfAborted();
+          await options.beforeRead?.();
+          signal.throwIfAborted();
+        };
   const onRecord = (rec: CaptureRecord): void => {
     decodePacket(rec.buf, rec.offset, rec.caplen, rec.linkType, view);
     view.ts = rec.tsSec + rec.tsNsec / 1e9;
@@ -40,11 +54,12 @@ export async function readFlows(inputs: string[], options: ReadFlowsOptions): Pr
       table.add(view, rec.buf, rec.origLen, rec.index);
   };
   for (const input of inputs) {
+    if (signal?.aborted === true) break;
     const summary = await readCapture(input, {
       onRecord,
       firstIndex: nextIndex,
       stdin: options.stdin,
-      beforeRead: options.beforeRead,
+      beforeRead,
       onProgress: options.onProgress ? (c, t) => options.onProgress?.(input, c, t) : undefined,
     });
     nextIndex += summary.packets;

@@ -9,6 +9,7 @@ import type CliTable3 from 'cli-table3';
 import type { Analysis } from '../verdict/analysis.js';
 import type { PeerCount, RowSummary } from '../verdict/roles.js';
 import {
+  APPLICATION_PROBLEMS,
   CONNECTIVITY_PROBLEMS,
   EXPECTATION_PROBLEMS,
   VERDICTS,
@@ -66,6 +67,17 @@ function verdictCounts(v: Partial<Record<Verdict, number>>): string {
   return VERDICTS.filter((k) => (v[k] ?? 0) > 0)
     .map((k) => `${k} ${formatCount(v[k]!)}`)
     .join(', ');
+}
+
+/**
+ * The PROBLEMS tag of a row: FAIL when the network stopped traffic (a firewall rule or a route to
+ * fix), APP when the application failed on a working network (a certificate, a service), CHECK
+ * when the traffic was not what the catalog expects (port, peer or protocol).
+ */
+function problemTag(row: RowSummary): string {
+  const has = (set: ReadonlySet<Verdict>): boolean =>
+    Object.entries(row.verdicts).some(([v, n]) => (n ?? 0) > 0 && set.has(v as Verdict));
+  return has(CONNECTIVITY_PROBLEMS) ? 'FAIL ' : has(APPLICATION_PROBLEMS) ? 'APP  ' : 'CHECK';
 }
 
 function mark(row: RowSummary): string {
@@ -198,9 +210,7 @@ export function renderTable(analysis: Analysis, options: TableOptions = {}): str
   if (problemRows.length > 0) {
     say(`PROBLEMS: ${plural(problemRows.length, 'required port')} with failing traffic`);
     for (const { role, row } of problemRows) {
-      const tag = Object.keys(row.verdicts).some((v) => CONNECTIVITY_PROBLEMS.has(v as Verdict))
-        ? 'FAIL '
-        : 'CHECK';
+      const tag = problemTag(row);
       say(
         `${tag} ${role}  ${glue(portLabel(row.transport, row.ports))}  ${escapeTerminal(row.service)}  [${verdictCounts(row.verdicts)}]`,
         '  ',
@@ -217,8 +227,16 @@ export function renderTable(analysis: Analysis, options: TableOptions = {}): str
         say(`first failure ${formatTime(ff.ts)}: ${escapeTerminal(ff.reason)}`, '        ', '          ');
     }
     out.push('');
+  } else if (summary.judged === 0) {
+    // Never an all-clear over nothing judged.
+    say(
+      `NOTHING JUDGED: none of the ${plural(summary.flows, 'flow')} has a server role of the catalog at either end, so no port was checked. Say which address plays which role: --topology FILE (e.g. {"roles": {"front-end": ["10.0.0.10"]}}), --role front-end=10.0.0.10 (repeatable), or --infer to add inferred roles to a partial topology.`,
+      '',
+      '  ',
+    );
+    out.push('');
   } else {
-    say('No failing required ports: every expected flow that was judged got through.');
+    say(`No failing required ports: the ${plural(summary.judged, 'judged flow')} got through.`);
     out.push('');
   }
 

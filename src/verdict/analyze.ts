@@ -4,10 +4,9 @@
  * function plus option parsing and a report; a program that wants the same answer calls it directly.
  */
 import type { CaptureSummary } from '../capture/reader.js';
-import { readFlows } from '../flow/read.js';
-import { toFlowRecord, type FlowRecord } from '../flow/record.js';
+import type { FlowRecord } from '../flow/record.js';
 import type { FlowTableStats } from '../flow/table.js';
-import { RECOGNIZERS, attachApp, createAppObserver } from '../recognize/index.js';
+import { readFlowRecords } from '../recognize/records.js';
 import { buildCalls } from '../recognize/calls.js';
 import { linkRpcFlows } from '../recognize/rpc-links.js';
 import type { Recognizer } from '../recognize/types.js';
@@ -15,6 +14,7 @@ import { RoleInference } from '../topology/infer.js';
 import { RoleResolver, emptyTopology, mergeTopologies, type Topology } from '../topology/topology.js';
 import type { Analysis, AnalysisSummary } from './analysis.js';
 import type { LoadedCatalog } from './catalog-access.js';
+import { HostTtls } from './answered-by.js';
 import { judgeFlow } from './judge.js';
 import { RoleAggregator } from './roles.js';
 import { isProblem, type JudgedFlow, type Verdict } from './types.js';
@@ -73,20 +73,22 @@ export async function analyzeCaptures(
   const given = opts.topology ?? emptyTopology();
   const inferring = given.source === 'none' || opts.infer === true;
   const streaming = opts.stream === true && !inferring;
-  const apps = createAppObserver(opts.recognizers ?? RECOGNIZERS);
   const inference = new RoleInference();
   const seed = opts.seed ?? 0;
   const records: FlowRecord[] = [];
   const judged: JudgedFlow[] = [];
   const resolver = new RoleResolver(given);
   const aggregator = new RoleAggregator(loaded.access);
+  const ttls = new HostTtls();
   let firstTs = Infinity;
   let lastTs = -Infinity;
   const verdicts: Partial<Record<Verdict, number>> = {};
   let problems = 0;
+  let judgedCount = 0;
   /** Every judged flow goes through here: counted, aggregated per role, then handed on or kept. */
   const take = (j: JudgedFlow, keep = true): void => {
     verdicts[j.verdict] = (verdicts[j.verdict] ?? 0) + 1;
+    if (j.verdict !== 'outside') judgedCount++;
     if (isProblem(j.verdict)) problems++;
     aggregator.add(j);
     opts.onJudged?.(j, streaming);
@@ -99,22 +101,23 @@ export async function analyzeCaptures(
   let overflowResolver: RoleResolver | undefined;
   let overflowed = 0;
 
-  const result = await readFlows(inputs, {
+  const result = await readFlowRecords(inputs, {
     maxFlows: opts.maxFlows,
     tcpTimeout: opts.tcpTimeout,
     udpTimeout: opts.udpTimeout,
     otherTimeout: opts.udpTimeout,
     isLikelyServerPort: (port) => (port > 0 && port < 1024) || loaded.serverPorts.has(port),
-    observer: apps.observer,
+    seed,
+    recognizers: opts.recognizers,
     stdin: opts.stdin,
-    onFlow: (flow, now) => {
-      const rec = attachApp(toFlowRecord(flow, seed), apps.finish(flow));
+    onRecord: (rec, now) => {
       if (rec.ts < firstTs) firstTs = rec.ts;
       if (rec.ts + rec.duration > lastTs) lastTs = rec.ts + rec.duration;
       if (inferring) inference.add(rec);
+      ttls.add(rec);
       // Streaming with a given topology judges each flow as it ends (bounded memory, no
       // cross-flow links); otherwise the records are kept for the cross-flow steps.
-      if (streaming) take(judgeFlow(rec, { catalog: loaded.access, roles: resolver, captureEnd: now }));
+      if (streaming) take(judgeFlow(rec, { catalog: loaded.access, roles: resolver, captureEnd: now, ttls }));
       else if (records.length < maxRecords) records.push(rec);
       else {
         if (overflowResolver === undefined) {
@@ -122,7 +125,10 @@ export async function analyzeCaptures(
           overflowResolver = new RoleResolver(frozen);
         }
         overflowed++;
-        take(judgeFlow(rec, { catalog: loaded.access, roles: overflowResolver, captureEnd: now }), false);
+        take(
+          judgeFlow(rec, { catalog: loaded.access, roles: overflowResolver, captureEnd: now, ttls }),
+          false,
+        );
       }
     },
     beforeRead: opts.beforeRead,
@@ -137,7 +143,7 @@ export async function analyzeCaptures(
   const calls = buildCalls(records);
   const finalResolver = inferring ? new RoleResolver(topology) : resolver;
   for (const rec of records)
-    take(judgeFlow(rec, { catalog: loaded.access, roles: finalResolver, captureEnd: lastTs }));
+    take(judgeFlow(rec, { catalog: loaded.access, roles: finalResolver, captureEnd: lastTs, ttls }));
   records.length = 0;
   for (const e of topology.entries) aggregator.declareRole(e.role);
 
@@ -180,6 +186,7 @@ export async function analyzeCaptures(
     last_ts: Number.isFinite(lastTs) ? lastTs : null,
     catalog: { product: loaded.product, title: loaded.title },
     topology: { source: topology.source, roles: roleMap, inferred: topology.inferred },
+    judged: judgedCount,
     verdicts,
     problems,
     notes,
