@@ -6,8 +6,9 @@
  */
 import type { Call } from '../recognize/calls.js';
 import type { Analysis } from '../verdict/analysis.js';
-import type { RoleSummary, RowSummary } from '../verdict/roles.js';
+import { entryMatches, type RoleSummary, type RowSummary } from '../verdict/roles.js';
 import {
+  APPLICATION_PROBLEMS,
   CONNECTIVITY_PROBLEMS,
   EXPECTATION_PROBLEMS,
   isProblem,
@@ -51,8 +52,7 @@ export const STATUSES: Record<Status, { icon: string; label: string; meaning: st
   },
 };
 
-/** Verdicts that say the application failed over a network that let it through (issue 9's axis). */
-const APP_PROBLEMS: ReadonlySet<string> = new Set(['failed']);
+const APP_PROBLEMS: ReadonlySet<string> = APPLICATION_PROBLEMS;
 
 export function verdictStatus(v: Verdict | string, bothWays = false): Status {
   if (CONNECTIVITY_PROBLEMS.has(v as Verdict)) return 'fail';
@@ -78,7 +78,7 @@ const VERDICT_PHRASE: Record<string, string> = {
   'one-way': 'flows one way only',
   failed: 'fails in the application',
   mismatch: 'carries another protocol',
-  unexpected: 'is not expected',
+  unexpected: 'is used by a peer the catalog does not name there',
 };
 
 /** Why it happens and what to change, per verdict (the catalog's rule text comes with the card). */
@@ -95,6 +95,8 @@ const VERDICT_ADVICE: Record<string, string> = {
     'The network let it through but the application failed on top: this is not a firewall rule (for TLS, check certificates and protocol versions).',
   mismatch:
     'The port carries another protocol than the catalog expects (for example plaintext SIP on the TLS port): fix the client or server configuration, not the firewall.',
+  'unexpected-peer':
+    "The role has this port, but not for this peer: the catalog names other peers. Check the peer's role in the topology, or whether the traffic should take another path (through the Director, the Edge or the Mediation Server).",
   unexpected:
     'No catalog row explains this traffic. If the service should not be reachable, close it; if it is legitimate, describe it in a catalog file (--catalog).',
 };
@@ -230,23 +232,31 @@ export const DEFAULT_PAGE_FLOWS = 100_000;
 /** Roles whose outbound failures show up on the server side's inbound card (as in the terminal). */
 const CLIENT_SIDE = new Set(['client', 'phone']);
 
-export function rowKey(role: string, rowId: string): string {
-  return `${role}|${rowId}`;
+/** A role table entry's key: its row ids (one, or the candidates) and the transport its flows used. */
+export function rowKey(role: string, row: Pick<RowSummary, 'id' | 'transport'>): string {
+  return `${role}|${row.id}|${row.transport}`;
 }
 
 export function unexpectedKey(role: string, proto: string, port: number, direction: string): string {
   return `${role}|unexpected|${proto}/${port}/${direction === 'inbound' ? 'in' : 'out'}`;
 }
 
-/** The matrix cells (and cards) a flow belongs to: one per catalog row it matched, or its unexpected port. */
+/**
+ * The matrix cells (and cards) a flow counts in, as the role tables count it (verdict/roles.ts):
+ * per role of its catalog rows, the entry of the rows that go to that role's table; with no row,
+ * the unexpected port of the role that answered (or sent it).
+ */
 export function flowKeys(f: JudgedFlow): string[] {
-  const keys = f.catalog.map((m) => rowKey(m.role, m.id));
-  if (f.verdict === 'unexpected') {
-    const inbound = f.resp_role !== null;
-    const role = inbound ? f.resp_role : f.orig_role;
-    if (role !== null) keys.push(unexpectedKey(role, f.proto, f.resp_p, inbound ? 'inbound' : 'outbound'));
-  }
-  return keys;
+  if (f.verdict === 'outside') return [];
+  const transport = f.proto === 'udp' ? 'udp' : 'tcp';
+  if (f.catalog.length > 0)
+    return [...new Set(f.catalog.map((m) => m.role))].map((role) => {
+      const ids = [...new Set(entryMatches(f, role).map((m) => m.id))].sort();
+      return rowKey(role, { id: ids.join(' | '), transport });
+    });
+  const inbound = f.resp_role !== null;
+  const role = f.resp_role ?? f.orig_role;
+  return role === null ? [] : [unexpectedKey(role, f.proto, f.resp_p, inbound ? 'inbound' : 'outbound')];
 }
 
 function hostFilter(host: string): string {
@@ -331,7 +341,7 @@ function buildCards(analysis: Analysis, byKey: Map<string, JudgedFlow[]>, rules?
   for (const r of analysis.roles) {
     for (const row of r.rows) {
       if (row.status !== 'problem' || (row.direction === 'outbound' && CLIENT_SIDE.has(r.role))) continue;
-      const key = rowKey(r.role, row.id);
+      const key = rowKey(r.role, row);
       const flows = problemFlowsOf(key);
       const inbound = row.direction === 'inbound';
       const peers = flows.map((f) => (inbound ? f.orig_h : f.resp_h));
@@ -375,7 +385,7 @@ function buildCards(analysis: Analysis, byKey: Map<string, JudgedFlow[]>, rules?
         since: s.since ?? row.first_failure?.ts,
         until: s.until,
         reason: row.first_failure?.reason ?? '',
-        advice: VERDICT_ADVICE[worst ?? 'blocked'] ?? '',
+        advice: VERDICT_ADVICE[worst === 'unexpected' ? 'unexpected-peer' : (worst ?? 'blocked')] ?? '',
         fix,
         change: changeText(status, label, affected, hosts, r.role, inbound),
         rules: rules ? rules(fix) : [],
@@ -499,7 +509,7 @@ function buildMatrix(analysis: Analysis, hostsOf: Map<string, Set<string>>): Mat
     const cells: MatrixCell[] = [];
     for (const row of r.rows)
       cells.push({
-        key: rowKey(r.role, row.id),
+        key: rowKey(r.role, row),
         label: portLabel(row.transport, row.ports),
         service: row.service,
         status: rowStatus(row),
@@ -519,11 +529,11 @@ function buildMatrix(analysis: Analysis, hostsOf: Map<string, Set<string>>): Mat
       });
     for (const n of r.not_seen)
       cells.push({
-        key: rowKey(r.role, n.id),
+        key: `${r.role}|never|${n.transport} ${n.ports}`,
         label: portLabel(n.transport, n.ports),
-        service: n.service,
+        service: [...new Set(n.rows.map((x) => x.service))].join('; '),
         status: 'never',
-        direction: n.direction === 'outbound' ? 'outbound' : 'inbound',
+        direction: n.rows.some((x) => x.direction === 'inbound') ? 'inbound' : 'outbound',
         flows: 0,
         verdicts: {},
         ...(n.optional ? { optional: true } : {}),
@@ -649,10 +659,7 @@ export function buildPageModel(analysis: Analysis, options: ModelOptions = {}): 
     addHost(f.orig_role, f.orig_h);
     addHost(f.resp_role, f.resp_h);
   }
-  const judged = Object.entries(analysis.summary.verdicts).reduce(
-    (n, [v, c]) => n + (v === 'outside' ? 0 : (c ?? 0)),
-    0,
-  );
+  const judged = analysis.summary.judged;
   const cards = buildCards(analysis, byKey, options.firewallRules);
   const max = options.maxFlows ?? DEFAULT_PAGE_FLOWS;
   let listed: JudgedFlow[] = analysis.flows;
