@@ -27,6 +27,8 @@ import {
 
 const CLIENT = '10.1.0.5';
 const FE = '10.0.0.10';
+/** Another Front End Server of the pool: the peer the catalog names for the Front End's server-to-server ports. */
+const FE2 = '10.0.0.11';
 const MED = '10.0.0.30';
 const GATEWAY = '10.2.0.1';
 const EDGE_EXT = '198.51.100.20';
@@ -39,7 +41,7 @@ const topology = topologyFromDocument(
   {
     roles: {
       client: ['10.1.0.0/16'],
-      'front-end': [FE],
+      'front-end': [FE, FE2],
       mediation: [MED],
       'pstn-gateway': [GATEWAY],
       'edge-external': [EDGE_EXT],
@@ -210,7 +212,7 @@ const CASES: Case[] = [
   },
   {
     name: 'a reset to the SYN sent by the server itself (nothing listens)',
-    record: flow({ resp_p: 5065, ...REJ, ttl: { orig: 64, resp_rst: 63 } }),
+    record: flow({ orig_h: FE2, resp_p: 5065, ...REJ, ttl: { orig: 64, resp_rst: 63 } }),
     others: [FE_ELSEWHERE],
     network: 'refused',
     expectation: 'expected',
@@ -309,7 +311,7 @@ const CASES: Case[] = [
   },
   {
     name: 'SYNs to Focus with no answer',
-    record: flow({ resp_p: 444, ...SYN_ONLY }),
+    record: flow({ orig_h: FE2, resp_p: 444, ...SYN_ONLY }),
     network: 'no-answer',
     expectation: 'expected',
     app: 'not-seen',
@@ -391,7 +393,7 @@ const CASES: Case[] = [
   },
   {
     name: 'TLS after a completed TCP handshake: the server ends it with an alert (client certificate required)',
-    record: flow({ resp_p: 5062, ...SERVER_ALERT }),
+    record: flow({ orig_h: FE2, resp_p: 5062, ...SERVER_ALERT }),
     network: 'answered',
     expectation: 'expected',
     app: 'failed',
@@ -453,6 +455,7 @@ const CASES: Case[] = [
   {
     name: 'DCE/RPC bind rejected on the Front End',
     record: flow({
+      orig_h: FE2,
       resp_p: 135,
       app: 'dcerpc',
       app_confidence: 0.95,
@@ -504,7 +507,7 @@ const CASES: Case[] = [
   },
   {
     name: 'an encrypted payload nothing recognises, answered',
-    record: flow({ resp_p: 5063 }),
+    record: flow({ orig_h: FE2, resp_p: 5063 }),
     network: 'answered',
     expectation: 'expected',
     app: 'not-seen',
