@@ -142,7 +142,7 @@ function list(items: readonly string[], joiner: string): string {
  * The matches of `flow` that go to `role`'s table: the inbound ones when the role answered, else
  * the outbound ones (a flow between two hosts of one role counts once, as the responder's).
  */
-function entryMatches(flow: JudgedFlow, role: string): CatalogMatch[] {
+export function entryMatches(flow: JudgedFlow, role: string): CatalogMatch[] {
   const mine = flow.catalog.filter((m) => m.role === role);
   const inbound = mine.filter((m) => m.direction === 'inbound');
   return inbound.length > 0 ? inbound : mine;
