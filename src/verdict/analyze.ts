@@ -16,7 +16,7 @@ import type { Analysis, AnalysisSummary } from './analysis.js';
 import type { LoadedCatalog } from './catalog-access.js';
 import { HostTtls } from './answered-by.js';
 import { judgeFlow } from './judge.js';
-import { RoleAggregator } from './roles.js';
+import { RoleAggregator, type ListLimits } from './roles.js';
 import { ScanDetector, scanNote } from './scan.js';
 import { isProblem, type JudgedFlow, type Verdict } from './types.js';
 
@@ -48,6 +48,8 @@ export interface AnalyzeCapturesOptions {
   seed?: number;
   /** The recognizers offered every flow's payload (default: all of them). */
   recognizers?: readonly Recognizer[];
+  /** How many peers and hosts the role summaries list (default: the report's 10 and 50). */
+  listLimits?: ListLimits;
   tool?: { name: string; version: string };
   beforeRead?: () => Promise<void> | undefined;
   onProgress?: (input: string, consumed: number, total: number | undefined) => void;
@@ -150,7 +152,7 @@ export async function analyzeCaptures(
   records.length = 0;
   for (const e of topology.entries) aggregator.declareRole(e.role);
 
-  const roles = aggregator.summaries();
+  const roles = aggregator.summaries(opts.listLimits);
 
   const notes: string[] = [];
   if (result.stats.evicted > 0)
