@@ -18,15 +18,7 @@ export const SIDES: readonly Side[] = ['client', 'server'];
 
 /** The verdicts of issues 3 and 9, per flow. */
 export type Verdict =
-  | 'ok'
-  | 'blocked'
-  | 'refused'
-  | 'filtered'
-  | 'failed'
-  | 'unexpected'
-  | 'mismatch'
-  | 'one-way'
-  | 'incomplete';
+  'ok' | 'blocked' | 'refused' | 'filtered' | 'failed' | 'unexpected' | 'mismatch' | 'one-way' | 'incomplete';
 
 /** A count in a flow record: exactly this many, or at least `min`. */
 export type CountExpectation = number | { min: number };
