@@ -23,6 +23,10 @@ export function addFlowTableOptions(cmd: Command): Command {
     .option('--tcp-timeout <seconds>', 'TCP inactivity timeout', positiveSeconds('--tcp-timeout'))
     .option('--udp-timeout <seconds>', 'UDP and ICMP inactivity timeout', positiveSeconds('--udp-timeout'))
     .option('--seed <n>', 'Community ID seed', uint16('--seed'), 0)
+    .option(
+      '--keep-duplicates',
+      'count exact duplicate frames (a mirror of both ports of a link) instead of dropping those within 10 ms',
+    )
     .option('--no-progress', 'no progress bar on stderr');
 }
 
@@ -51,6 +55,7 @@ export async function runFlows(captures: string[], opts: FlowsOptions): Promise<
     tcpTimeout: opts.tcpTimeout,
     udpTimeout: opts.udpTimeout,
     otherTimeout: opts.udpTimeout,
+    keepDuplicates: opts.keepDuplicates,
     onFlow: (flow) => writer.write(attachApp(toFlowRecord(flow, seed), apps.finish(flow))),
     beforeRead: () => writer.ready(),
     onProgress: (input, consumed, total) => {
@@ -60,6 +65,7 @@ export async function runFlows(captures: string[], opts: FlowsOptions): Promise<
   });
   progress.stop();
   await writer.end();
-  for (const line of summaryLines(result.captures, result.stats)) process.stderr.write(line + '\n');
+  for (const line of summaryLines(result.captures, result.stats, result.duplicates))
+    process.stderr.write(line + '\n');
   return result.captures.some((c) => c.error !== undefined) ? 2 : 0;
 }

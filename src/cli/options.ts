@@ -35,4 +35,5 @@ export interface FlowTableCliOptions {
   udpTimeout?: number;
   seed?: number;
   progress?: boolean;
+  keepDuplicates?: boolean;
 }

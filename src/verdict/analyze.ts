@@ -45,6 +45,8 @@ export interface AnalyzeCapturesOptions {
   udpTimeout?: number;
   /** Community ID seed. */
   seed?: number;
+  /** Count exact duplicate frames (a mirror of both ports of a link) instead of dropping them. */
+  keepDuplicates?: boolean;
   /** The recognizers offered every flow's payload (default: all of them). */
   recognizers?: readonly Recognizer[];
   tool?: { name: string; version: string };
@@ -59,6 +61,8 @@ export interface AnalyzeCapturesResult {
   streamed: boolean;
   captures: CaptureSummary[];
   stats: FlowTableStats;
+  /** Exact duplicate frames dropped before decoding. */
+  duplicates: number;
 }
 
 function withInferred(given: Topology, inferred: Topology): Topology {
@@ -107,6 +111,7 @@ export async function analyzeCaptures(
     isLikelyServerPort: (port) => (port > 0 && port < 1024) || loaded.serverPorts.has(port),
     observer: apps.observer,
     stdin: opts.stdin,
+    keepDuplicates: opts.keepDuplicates,
     onFlow: (flow, now) => {
       const rec = attachApp(toFlowRecord(flow, seed), apps.finish(flow));
       if (rec.ts < firstTs) firstTs = rec.ts;
@@ -150,6 +155,10 @@ export async function analyzeCaptures(
     );
   for (const c of result.captures)
     if (c.error) notes.push(`input error: ${c.error.message}; the report covers the packets before it`);
+  if (result.duplicates > 0)
+    notes.push(
+      `${result.duplicates} exact duplicate frames were dropped (a mirror that copies both directions of a link sends each packet twice; --keep-duplicates counts them)`,
+    );
   if (rpcLinked > 0)
     notes.push(
       `${rpcLinked} flows go to ports the DCE/RPC endpoint mapper handed out; they are judged as its TCP 135 service`,
@@ -174,7 +183,8 @@ export async function analyzeCaptures(
       warnings: c.warningCount,
       ...(c.error ? { error: c.error.message } : {}),
     })),
-    packets: result.stats.packets,
+    packets: result.stats.packets + result.duplicates,
+    ...(result.duplicates > 0 ? { duplicates_dropped: result.duplicates } : {}),
     flows: result.stats.flows,
     first_ts: Number.isFinite(firstTs) ? firstTs : null,
     last_ts: Number.isFinite(lastTs) ? lastTs : null,
@@ -189,5 +199,6 @@ export async function analyzeCaptures(
     streamed: streaming,
     captures: result.captures,
     stats: result.stats,
+    duplicates: result.duplicates,
   };
 }
