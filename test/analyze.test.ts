@@ -59,8 +59,8 @@ function buildCapture(): Trace {
   const t = new Trace();
   // ok: SIP over TLS to the Front End, with a hostile SNI that every renderer must escape.
   tlsHandshake(t, 41001, 5061, HOSTILE_SNI);
-  // blocked: three SYNs to 444, no answer.
-  const blocked = new TcpConn(t, { client: CLIENT, server: FE, cport: 41002, sport: 444 });
+  // blocked: three SYNs to 8058 (PSOM for older clients), no answer.
+  const blocked = new TcpConn(t, { client: CLIENT, server: FE, cport: 41002, sport: 8058 });
   blocked.send(true, SYN).retransmit(true, SYN, 0, 1_000_000).retransmit(true, SYN, 0, 2_000_000);
   // refused: PSOM 8057 answered by a reset.
   new TcpConn(t, { client: CLIENT, server: FE, cport: 41003, sport: 8057 })
@@ -165,7 +165,7 @@ describe('analyze: one flow per verdict', () => {
       true,
     );
 
-    const blocked = byPort(flows, 444);
+    const blocked = byPort(flows, 8058);
     expect(blocked.verdict).toBe('blocked');
     expect(blocked.conn_state).toBe('S0');
     expect(blocked.reason).toMatch(/3 packets .*no answer/);
@@ -199,11 +199,11 @@ describe('analyze: one flow per verdict', () => {
     const { roles, summary } = analyzeJson();
     const fe = roles.find((r) => r.role === 'front-end')!;
     expect(fe.hosts).toEqual([FE]);
-    const row444 = fe.rows.find((r) => r.ports === '444')!;
-    expect(row444.status).toBe('problem');
-    expect(row444.verdicts.blocked).toBe(1);
-    expect(row444.problem_peers).toEqual([{ peer: CLIENT, verdict: 'blocked', flows: 1 }]);
-    expect(row444.first_failure?.reason).toMatch(/no answer/);
+    const row8058 = fe.rows.find((r) => r.ports === '8058')!;
+    expect(row8058.status).toBe('problem');
+    expect(row8058.verdicts.blocked).toBe(1);
+    expect(row8058.problem_peers).toEqual([{ peer: CLIENT, verdict: 'blocked', flows: 1 }]);
+    expect(row8058.first_failure?.reason).toMatch(/no answer/);
     expect(fe.rows[0].status).toBe('problem');
     expect(fe.not_seen.some((n) => n.ports === '5065')).toBe(true);
     const edge = roles.find((r) => r.role === 'edge-internal')!;

@@ -63,6 +63,7 @@ const MINIMAL = {
       id: 'web-443',
       roles: ['web'],
       direction: 'inbound',
+      peers: ['any'],
       service: 'web',
       ports: '443',
       transport: 'tcp',
@@ -163,6 +164,51 @@ describe('broken catalog files are rejected with the row and field', () => {
     expect(m).toMatch(/rows\[14\] \(id "[^"]+"\): peers: unknown role "gateway"/);
   });
 
+  it('a row without peers', () => {
+    const m = failure(withRow(2, (r) => delete r.peers));
+    expect(m).toContain('rows[2] (id "fe-444-focus-https"): missing required field "peers"');
+  });
+
+  it('"any" with other peers, and a role named "any"', () => {
+    expect(failure(withRow(2, (r) => (r.peers = ['any', 'client'])))).toContain(
+      'rows[2] (id "fe-444-focus-https"): peers: "any" already stands for every address',
+    );
+    const doc = builtin();
+    (doc.roles as Json).any = { kind: 'external', description: 'everyone' };
+    expect(failure(doc)).toContain('"any" is a reserved peer');
+  });
+
+  it('an unknown source for the peers or in a disagreement', () => {
+    expect(failure(withRow(2, (r) => (r.peersSource = { ref: 'poster' })))).toContain(
+      'rows[2] (id "fe-444-focus-https"): peersSource.ref: unknown source "poster"',
+    );
+    const m = failure(
+      withRow(2, (r) => {
+        r.disagreement = {
+          texts: [
+            { source: { ref: 'seed' }, text: 'a' },
+            { source: { ref: 'blog' }, text: 'b' },
+          ],
+          chosen: 'seed',
+          why: 'it is the table',
+        };
+      }),
+    );
+    expect(m).toContain('disagreement.texts[1].source.ref: unknown source "blog"');
+  });
+
+  it('role addresses that are not addresses', () => {
+    const doc = builtin();
+    doc.roleAddresses = {
+      'federated-partner': { addresses: ['52.112.0.0/33'], source: { ref: 'research' } },
+    };
+    expect(failure(doc)).toContain(
+      'roleAddresses.federated-partner.addresses[0]: "52.112.0.0/33" is not an IPv4 or IPv6 address or CIDR block',
+    );
+    doc.roleAddresses = { nobody: { addresses: ['52.112.0.0/14'], source: { ref: 'research' } } };
+    expect(failure(doc)).toContain('roleAddresses.nobody: unknown role "nobody"');
+  });
+
   it('an unknown field', () => {
     const m = failure(withRow(6, (r) => (r.port = 8058)));
     expect(m).toContain('rows[6] (id "fe-8058-web-conferencing-compat-psom"): unknown field "port"');
@@ -226,6 +272,7 @@ describe('user catalog files', () => {
           id: 'fe-5061-sip',
           roles: ['front-end'],
           direction: 'inbound',
+          peers: ['client'],
           service: 'Front-End service',
           ports: '5061',
           transport: 'tcp',
@@ -251,7 +298,8 @@ describe('user catalog files', () => {
     const c = loadCatalog(path);
     expect(c.product).toBe('contoso');
     expect(c.extends).toBe('lync2010');
-    expect(c.title).toBe('Lync Server 2010 (' + path.split('/').pop()?.replace('.json', '') + ')');
+    // Without a title of its own, the base's title with the product name.
+    expect(c.title).toBe('Lync Server 2010 (contoso)');
     expect(c.rows).toHaveLength(base.rows.length); // one removed, one added, one replaced
     expect(c.rows.find((r) => r.id === 'fe-5060-sip-static-routes')).toBeUndefined();
     expect(c.rows.find((r) => r.id === 'fe-5061-sip')?.protocol).toBe('sip-mtls');
@@ -282,6 +330,75 @@ describe('user catalog files', () => {
     );
     expect(failure({ ...MINIMAL, removeRows: ['web-443'] })).toContain(
       'removeRows: only a catalog that "extends"',
+    );
+  });
+
+  it('changeRows changes a base row field by field and records the change', () => {
+    const path = write({
+      extends: 'lync2010',
+      product: 'site-change',
+      removeRows: [{ id: 'fe-5060-sip-static-routes', summary: 'no RCC here', source: { ref: 'research' } }],
+      changeRows: [
+        {
+          id: 'fe-444-focus-https',
+          summary: 'the Focus is reached by the Director only',
+          source: { ref: 'L13', detail: 'Director 444' },
+          peers: ['director'],
+        },
+      ],
+      rows: [],
+    });
+    const base = loadCatalog();
+    const c = loadCatalog(path);
+    const row = c.rows.find((r) => r.id === 'fe-444-focus-https')!;
+    const before = base.rows.find((r) => r.id === 'fe-444-focus-https')!;
+    expect(row.peers).toEqual(['director']);
+    expect({ ...row, peers: before.peers, changes: undefined }).toEqual({ ...before, changes: undefined });
+    expect(row.changes).toEqual([
+      {
+        product: 'site-change',
+        summary: 'the Focus is reached by the Director only',
+        source: expect.objectContaining({ ref: 'L13', detail: 'Director 444' }) as unknown,
+      },
+    ]);
+    expect(c.removed).toEqual([
+      {
+        id: 'fe-5060-sip-static-routes',
+        product: 'site-change',
+        summary: 'no RCC here',
+        source: expect.objectContaining({ ref: 'research' }) as unknown,
+      },
+    ]);
+    // The change keeps the row's place.
+    expect(c.rows.findIndex((r) => r.id === 'fe-444-focus-https')).toBe(
+      base.rows.findIndex((r) => r.id === 'fe-444-focus-https') - 1,
+    );
+  });
+
+  it('changeRows: errors name the change', () => {
+    const change = { id: 'fe-444-focus-https', summary: 's', source: { ref: 'research' } };
+    expect(
+      failure({ extends: 'lync2010', changeRows: [{ ...change, id: 'nope', ports: '1' }], rows: [] }),
+    ).toContain('changeRows[0]: "nope" is not a row of lync2010');
+    expect(failure({ extends: 'lync2010', changeRows: [change], rows: [] })).toContain(
+      'changeRows[0] (id "fe-444-focus-https"): changes no field',
+    );
+    expect(failure({ extends: 'lync2010', changeRows: [{ ...change, ports: '99999' }], rows: [] })).toContain(
+      'changeRows[0] (id "fe-444-focus-https"): ports: "99999": port 99999 is outside 1-65535',
+    );
+    expect(
+      failure({ extends: 'lync2010', changeRows: [{ ...change, peers: ['nobody'] }], rows: [] }),
+    ).toContain('changeRows[0] (id "fe-444-focus-https"): peers: unknown role "nobody"');
+    expect(
+      failure({
+        extends: 'lync2010',
+        removeRows: ['fe-444-focus-https'],
+        changeRows: [{ ...change, ports: '444' }],
+        rows: [],
+      }),
+    ).toContain('changeRows[0]: row "fe-444-focus-https" is also in removeRows[0]');
+    expect(failure({ ...MINIMAL, changeRows: [{ ...change, ports: '1' }] })).toContain(
+      'changeRows: only a catalog that "extends" another can change rows',
     );
   });
 });

@@ -83,7 +83,8 @@ describe.skipIf(skip !== undefined || tsharkSkipReason('rpc links') !== undefine
         encoding: 'utf8',
       });
       expect(m.status, m.stderr).toBe(0);
-      const roles = ['--role', 'front-end=10.10.10.100', '--role', 'client=10.10.10.129'];
+      // DCOM on 135 runs between the pool's servers (moving users, address book synchronization).
+      const roles = ['--role', 'front-end=10.10.10.100', '--role', 'director=10.10.10.129'];
       const a = analyze(merged, ...roles);
       const mapper = a.flows.find((f) => f.resp_p === 135)!;
       expect(mapper.app).toBe('dcerpc');

@@ -7,7 +7,14 @@
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { basename, dirname, isAbsolute, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { checkFile, checkReferences, rowPorts, type MergedCatalog, type PlacedRow } from './check.js';
+import {
+  checkFile,
+  checkReferences,
+  rowPorts,
+  type MergedCatalog,
+  type PlacedRemoval,
+  type PlacedRow,
+} from './check.js';
 import { CatalogError } from './errors.js';
 import { validateCatalogFile } from './schema.js';
 import type {
@@ -15,8 +22,11 @@ import type {
   CatalogFile,
   CatalogRow,
   CatalogSource,
+  Disagreement,
   MediaPortKey,
   MediaPortSetting,
+  RemovedRow,
+  RoleAddresses,
   SourceRef,
 } from './types.js';
 
@@ -87,34 +97,39 @@ function loadMerged(spec: string, relativeTo: string | undefined, chain: string[
     throw new CatalogError(
       `${loc.label}: product is "${doc.product}", expected "${loc.builtin}" (the file's name)`,
     );
-  const placed: PlacedRow[] = doc.rows.map((row, index) => ({ row, origin: { file: loc.label, index } }));
+  const product = doc.product ?? fileProduct(loc);
+  const placed: PlacedRow[] = doc.rows.map((row, index) => ({
+    row,
+    origin: { file: loc.label, index },
+    changes: [],
+  }));
   if (doc.extends === undefined)
     return {
       // The schema requires product, title and roles when there is no "extends".
-      product: doc.product ?? fileProduct(loc),
-      title: doc.title ?? fileProduct(loc),
+      product,
+      title: doc.title ?? product,
       description: doc.description,
       sources: doc.sources ?? {},
       roles: doc.roles ?? {},
       groups: doc.groups ?? {},
       protocols: doc.protocols ?? {},
       mediaPorts: doc.mediaPorts ?? {},
+      endpoints: doc.endpoints,
+      roleAddresses: doc.roleAddresses ?? {},
+      removed: [],
       rows: placed,
     };
   const base = loadMerged(doc.extends, dirname(loc.path), [...chain, loc.path]);
-  const removed = new Set(doc.removeRows ?? []);
-  for (const id of removed)
-    if (!base.rows.some((p) => p.row.id === id))
-      throw new CatalogError(`${loc.label}: removeRows: "${id}" is not a row of ${base.product}`);
-  const rows = base.rows.filter((p) => !removed.has(p.row.id));
+  const rows = applyRemovals(base, doc, loc.label, product);
+  applyChanges(rows, base, doc, loc.label, product);
   for (const p of placed) {
     const at = rows.findIndex((r) => r.row.id === p.row.id);
     if (at >= 0) rows[at] = p;
     else rows.push(p);
   }
   return {
-    product: doc.product ?? fileProduct(loc),
-    title: doc.title ?? `${base.title} (${fileProduct(loc)})`,
+    product,
+    title: doc.title ?? `${base.title} (${product})`,
     description: doc.description ?? base.description,
     extends: base.product,
     sources: { ...base.sources, ...doc.sources },
@@ -122,8 +137,54 @@ function loadMerged(spec: string, relativeTo: string | undefined, chain: string[
     groups: { ...base.groups, ...doc.groups },
     protocols: { ...base.protocols, ...doc.protocols },
     mediaPorts: { ...base.mediaPorts, ...doc.mediaPorts },
+    endpoints: doc.endpoints ?? base.endpoints,
+    roleAddresses: { ...base.roleAddresses, ...doc.roleAddresses },
+    removed: [...base.removed, ...removals(doc, product)],
     rows,
   };
+}
+
+function removals(doc: CatalogFile, product: string): PlacedRemoval[] {
+  return (doc.removeRows ?? []).map((r) => (typeof r === 'string' ? { id: r, product } : { ...r, product }));
+}
+
+/** The base rows less the ones the file removes (each must be a row of the base). */
+function applyRemovals(base: MergedCatalog, doc: CatalogFile, label: string, product: string): PlacedRow[] {
+  const removed = new Set(removals(doc, product).map((r) => r.id));
+  for (const id of removed)
+    if (!base.rows.some((p) => p.row.id === id))
+      throw new CatalogError(`${label}: removeRows: "${id}" is not a row of ${base.product}`);
+  return base.rows.filter((p) => !removed.has(p.row.id));
+}
+
+/** Applies the file's changeRows in place: the fields given replace the base row's, and the change is recorded. */
+function applyChanges(
+  rows: PlacedRow[],
+  base: MergedCatalog,
+  doc: CatalogFile,
+  label: string,
+  product: string,
+): void {
+  (doc.changeRows ?? []).forEach((change, index) => {
+    const at = rows.findIndex((r) => r.row.id === change.id);
+    if (at < 0)
+      throw new CatalogError(
+        `${label}: changeRows[${index}]: "${change.id}" is not a row of ${base.product}`,
+      );
+    if (doc.rows.some((r) => r.id === change.id))
+      throw new CatalogError(
+        `${label}: changeRows[${index}]: "${change.id}" is also replaced whole in rows; do one or the other`,
+      );
+    const { id, summary, source, ...fields } = change;
+    if (Object.keys(fields).length === 0)
+      throw new CatalogError(`${label}: changeRows[${index}] (id "${id}"): changes no field`);
+    const before = rows[at];
+    rows[at] = {
+      row: { ...before.row, ...fields },
+      origin: { file: label, index: before.origin.index, change: index },
+      changes: [...before.changes, { product, summary, source }],
+    };
+  });
 }
 
 function resolveSource(merged: MergedCatalog, ref: SourceRef): CatalogSource {
@@ -134,12 +195,21 @@ function resolveSource(merged: MergedCatalog, ref: SourceRef): CatalogSource {
   return out;
 }
 
+function resolveDisagreement(merged: MergedCatalog, d: Disagreement<SourceRef>): Disagreement {
+  return {
+    texts: d.texts.map((t) => ({ source: resolveSource(merged, t.source), text: t.text })),
+    chosen: d.chosen,
+    why: d.why,
+  };
+}
+
 function buildRow(merged: MergedCatalog, placed: PlacedRow): CatalogRow {
   const { row } = placed;
   const out: CatalogRow = {
     id: row.id,
     roles: [...row.roles],
     direction: row.direction,
+    peers: [...row.peers],
     service: row.service,
     ports: row.ports,
     portRanges: rowPorts(placed),
@@ -148,13 +218,36 @@ function buildRow(merged: MergedCatalog, placed: PlacedRow): CatalogRow {
     notes: row.notes,
     source: resolveSource(merged, row.source),
   };
-  if (row.peers !== undefined) out.peers = [...row.peers];
+  if (row.peersSource !== undefined) out.peersSource = resolveSource(merged, row.peersSource);
   if (row.optional !== undefined) out.optional = row.optional;
   if (row.media !== undefined) out.media = row.media;
   if (row.seed !== undefined) out.seed = { ...row.seed };
   if (row.corrected !== undefined)
     out.corrected = { summary: row.corrected.summary, source: resolveSource(merged, row.corrected.source) };
+  if (row.disagreement !== undefined) out.disagreement = resolveDisagreement(merged, row.disagreement);
+  if (placed.changes.length > 0)
+    out.changes = placed.changes.map((c) => ({ ...c, source: resolveSource(merged, c.source) }));
   return out;
+}
+
+function buildRoleAddresses(merged: MergedCatalog): Record<string, RoleAddresses> {
+  const out: Record<string, RoleAddresses> = {};
+  for (const [role, info] of Object.entries(merged.roleAddresses)) {
+    const { source, disagreement, ...rest } = info;
+    out[role] = { ...rest, addresses: [...info.addresses], source: resolveSource(merged, source) };
+    if (disagreement !== undefined) out[role].disagreement = resolveDisagreement(merged, disagreement);
+  }
+  return out;
+}
+
+function buildRemoved(merged: MergedCatalog): RemovedRow[] {
+  return merged.removed.map((r) => {
+    const out: RemovedRow = { id: r.id, product: r.product };
+    if (r.summary !== undefined) out.summary = r.summary;
+    if (r.source !== undefined) out.source = resolveSource(merged, r.source);
+    if (r.disagreement !== undefined) out.disagreement = resolveDisagreement(merged, r.disagreement);
+    return out;
+  });
 }
 
 /**
@@ -177,8 +270,12 @@ export function loadCatalog(nameOrPath: string = DEFAULT_PRODUCT): Catalog {
     groups: merged.groups,
     protocols: merged.protocols,
     mediaPorts,
+    roleAddresses: buildRoleAddresses(merged),
+    removed: buildRemoved(merged),
     rows: merged.rows.map((p) => buildRow(merged, p)),
   };
+  if (merged.endpoints !== undefined)
+    catalog.endpoints = { ...merged.endpoints, source: resolveSource(merged, merged.endpoints.source) };
   if (merged.description !== undefined) catalog.description = merged.description;
   if (merged.extends !== undefined) catalog.extends = merged.extends;
   return catalog;

@@ -29,14 +29,13 @@ export function matchRows(catalog: Catalog, q: MatchQuery): CatalogRow[] {
 
 /**
  * The rows that must be open for traffic from hosts with role `from` to hosts with role `to`:
- * outbound rows of `from` whose peers include `to` (or name no peers), then inbound rows of `to`
- * whose peers include `from` (or name no peers). Roles a host carries along count on both sides.
+ * outbound rows of `from` whose peers include `to` (or are "any"), then inbound rows of `to`
+ * whose peers include `from` (or are "any"). Roles a host carries along count on both sides.
  */
 export function rowsBetween(catalog: Catalog, from: string, to: string): CatalogRow[] {
   const fromRoles = hostRoles(catalog, [from]);
   const toRoles = hostRoles(catalog, [to]);
-  const peerFits = (row: CatalogRow, other: string[]): boolean =>
-    row.peers === undefined || coversAny(catalog, row.peers, other);
+  const peerFits = (row: CatalogRow, other: string[]): boolean => coversAny(catalog, row.peers, other);
   const outbound = catalog.rows.filter(
     (row) =>
       row.direction === 'outbound' && coversAny(catalog, row.roles, fromRoles) && peerFits(row, toRoles),

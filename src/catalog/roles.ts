@@ -4,7 +4,7 @@
  * rowsForHost answers for a host that carries several roles.
  */
 import { CatalogError } from './errors.js';
-import type { Catalog, CatalogRow } from './types.js';
+import { ANY_PEER, type Catalog, type CatalogRow } from './types.js';
 
 export function isKnownRole(catalog: Catalog, role: string): boolean {
   return catalog.roles[role] !== undefined || catalog.groups[role] !== undefined;
@@ -39,8 +39,12 @@ function concrete(catalog: Catalog, name: string): string[] {
   return catalog.groups[name] ?? [name];
 }
 
-/** Whether a row's role list (or peer list) covers any of `roles` (groups expanded on both sides). */
+/**
+ * Whether a row's role list (or peer list) covers any of `roles` (groups expanded on both sides).
+ * A peer list of "any" covers every role.
+ */
 export function coversAny(catalog: Catalog, listed: readonly string[], roles: readonly string[]): boolean {
+  if (listed.includes(ANY_PEER)) return true;
   const wanted = new Set(roles.flatMap((r) => concrete(catalog, r)));
   for (const name of listed) {
     if (wanted.has(name)) return true;

@@ -15,6 +15,8 @@ export type MediaScope = 'client' | 'server';
 export type MediaPortKey = `${MediaScope}-${MediaKind}`;
 /** server: a Lync server role; client: a user endpoint; external: a third party (gateway, federated partner). */
 export type RoleKind = 'server' | 'client' | 'external';
+/** The peer that stands for every address (the Internet side of an Edge Server); it must stand alone. */
+export const ANY_PEER = 'any';
 
 /** A row's citation as written in a file: a short name from the catalog's `sources`, and where in it. */
 export interface SourceRef {
@@ -74,6 +76,51 @@ export interface Correction {
   source: CatalogSource;
 }
 
+/** Where sources disagree: each one's own text, which the row follows, and why. */
+export interface Disagreement<S = CatalogSource> {
+  texts: Array<{ source: S; text: string }>;
+  chosen: string;
+  why: string;
+}
+
+/** A change an extending catalog made to a row of the catalog it extends. */
+export interface RowChange<S = CatalogSource> {
+  /** The product whose file made the change. */
+  product: string;
+  summary: string;
+  source: S;
+}
+
+/** A row an extending catalog removed, and why when it says. */
+export interface RemovedRow {
+  id: string;
+  /** The product whose file removed it. */
+  product: string;
+  summary?: string;
+  source?: CatalogSource;
+  disagreement?: Disagreement;
+}
+
+/** The dated list of published service addresses that roleAddresses come from. */
+export interface EndpointsList<S = CatalogSource> {
+  list: string;
+  /** YYYYMMDDNN, as Microsoft writes it (2023073100). */
+  version: string;
+  source: S;
+  notes?: string;
+}
+
+/** Addresses a role always has (a published cloud service). */
+export interface RoleAddresses<S = CatalogSource> {
+  addresses: string[];
+  fqdns?: string[];
+  /** The id of the set in the dated endpoints list (Microsoft 365 endpoint ID 11, 12, ...). */
+  endpointsId?: number;
+  source: S;
+  notes?: string;
+  disagreement?: Disagreement<S>;
+}
+
 /** Present when --media-ports replaced the row's documented range. */
 export interface MediaOverride {
   setting: MediaPortKey;
@@ -87,8 +134,10 @@ export interface CatalogRow {
   /** Role or group ids; a group applies the row to each member role. */
   roles: string[];
   direction: Direction;
-  /** The roles on the other side, when the source says; absent means any. */
-  peers?: string[];
+  /** The roles (or groups) on the other side, or ["any"]. */
+  peers: string[];
+  /** Where the peers were chosen from, when the row's source names none. */
+  peersSource?: CatalogSource;
   service: string;
   /** Ports as written: "5061", "49152-57500", "67/68". Outbound rows give the peer's port. */
   ports: string;
@@ -103,6 +152,9 @@ export interface CatalogRow {
   media?: MediaKind;
   seed?: SeedText;
   corrected?: Correction;
+  disagreement?: Disagreement;
+  /** What extending catalogs changed in this row, oldest first. */
+  changes?: RowChange[];
   overridden?: MediaOverride;
 }
 
@@ -117,6 +169,11 @@ export interface Catalog {
   groups: Record<string, string[]>;
   protocols: Record<string, ProtocolInfo>;
   mediaPorts: Partial<Record<MediaPortKey, MediaPortSetting>>;
+  /** The dated address list roleAddresses come from (Teams: Microsoft 365 endpoints). */
+  endpoints?: EndpointsList;
+  roleAddresses: Record<string, RoleAddresses>;
+  /** Rows the extending catalogs removed from the ones they extend. */
+  removed: RemovedRow[];
   rows: CatalogRow[];
 }
 
@@ -125,7 +182,8 @@ export interface CatalogFileRow {
   id: string;
   roles: string[];
   direction: Direction;
-  peers?: string[];
+  peers: string[];
+  peersSource?: SourceRef;
   service: string;
   ports: string;
   transport: RowTransport;
@@ -136,7 +194,35 @@ export interface CatalogFileRow {
   media?: MediaKind;
   seed?: SeedText;
   corrected?: { summary: string; source: SourceRef };
+  disagreement?: Disagreement<SourceRef>;
+  /** Informational (written by catalog --format json); the loader recomputes it. */
+  changes?: Array<RowChange<SourceRef>>;
+  /** Informational (written by catalog --format json). */
+  overridden?: MediaOverride;
 }
+
+/** A change to a base row: the fields given replace the base row's. */
+export type CatalogFileChange = { id: string; summary: string; source: SourceRef } & Partial<
+  Pick<
+    CatalogFileRow,
+    | 'roles'
+    | 'direction'
+    | 'peers'
+    | 'service'
+    | 'ports'
+    | 'transport'
+    | 'protocol'
+    | 'notes'
+    | 'optional'
+    | 'media'
+    | 'peersSource'
+    | 'disagreement'
+  >
+>;
+
+/** A removal: the id alone, or with the reason. */
+export type CatalogFileRemoval =
+  string | { id: string; summary: string; source: SourceRef; disagreement?: Disagreement<SourceRef> };
 
 /** A catalog file, once it passed catalog/catalog.schema.json. */
 export interface CatalogFile {
@@ -145,11 +231,21 @@ export interface CatalogFile {
   title?: string;
   description?: string;
   extends?: string;
-  removeRows?: string[];
+  removeRows?: CatalogFileRemoval[];
+  changeRows?: CatalogFileChange[];
   sources?: Record<string, SourceInfo>;
   roles?: Record<string, RoleInfo>;
   groups?: Record<string, string[]>;
   protocols?: Record<string, ProtocolInfo>;
   mediaPorts?: Partial<Record<MediaPortKey, Omit<MediaPortSetting, 'source'> & { source: SourceRef }>>;
+  endpoints?: EndpointsList<SourceRef>;
+  roleAddresses?: Record<string, RoleAddresses<SourceRef>>;
+  /** Informational (written by catalog --format json); ignored when read. */
+  generated?: {
+    by: string;
+    from?: string;
+    query?: Record<string, unknown>;
+    mediaPorts?: Record<string, unknown>;
+  };
   rows: CatalogFileRow[];
 }

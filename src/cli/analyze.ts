@@ -15,8 +15,14 @@ import {
 } from '../topology/topology.js';
 import { DEFAULT_MAX_RECORDS, analyzeCaptures } from '../verdict/analyze.js';
 import { loadCatalogForAnalysis, type LoadedCatalog } from '../verdict/catalog-access.js';
-import { CONNECTIVITY_PROBLEMS, EXPECTATION_PROBLEMS, isProblem, type Verdict } from '../verdict/types.js';
-import { renderTable } from '../report/table.js';
+import {
+  APPLICATION_PROBLEMS,
+  CONNECTIVITY_PROBLEMS,
+  EXPECTATION_PROBLEMS,
+  isProblem,
+  type Verdict,
+} from '../verdict/types.js';
+import { renderTable, terminalWidth } from '../report/table.js';
 import { renderHtml } from '../report/html.js';
 import { addFlowTableOptions } from './flows.js';
 import { ndjsonWriter, openOutput } from './output.js';
@@ -26,7 +32,7 @@ import { heapTick } from './heap.js';
 import { summaryLines } from './summary.js';
 
 type Format = 'table' | 'json' | 'ndjson' | 'html';
-type FailOn = 'blocked' | 'unexpected' | 'any' | 'none';
+type FailOn = 'blocked' | 'failed' | 'unexpected' | 'any' | 'none';
 
 interface AnalyzeOptions extends FlowTableCliOptions {
   maxRecords?: number;
@@ -83,9 +89,9 @@ export function registerAnalyze(program: Command): void {
     .addOption(
       new Option(
         '--fail-on <what>',
-        'exit with status 1 when flows have these verdicts: blocked (blocked, refused, filtered, one-way), unexpected (unexpected, mismatch), any, none',
+        'exit with status 1 when flows have these verdicts: blocked (the network stopped them: blocked, refused, filtered, one-way), failed (the application failed: TLS alerts, ...), unexpected (unexpected, mismatch), any, none',
       )
-        .choices(['blocked', 'unexpected', 'any', 'none'])
+        .choices(['blocked', 'failed', 'unexpected', 'any', 'none'])
         .default('none'),
     );
   addFlowTableOptions(cmd).action(async (captures: string[], opts: AnalyzeOptions) => {
@@ -96,6 +102,7 @@ export function registerAnalyze(program: Command): void {
 function failing(verdict: Verdict, failOn: FailOn): boolean {
   if (failOn === 'none') return false;
   if (failOn === 'blocked') return CONNECTIVITY_PROBLEMS.has(verdict);
+  if (failOn === 'failed') return APPLICATION_PROBLEMS.has(verdict);
   if (failOn === 'unexpected') return EXPECTATION_PROBLEMS.has(verdict);
   return isProblem(verdict);
 }
@@ -143,6 +150,7 @@ export async function runAnalyze(captures: string[], opts: AnalyzeOptions): Prom
     udpTimeout: opts.udpTimeout,
     seed: opts.seed,
     keepDuplicates: opts.keepDuplicates,
+    duplicateWindow: opts.duplicateWindow,
     tool: { name: 'lync-port-audit', version: packageVersion() },
     beforeRead: () => writer?.ready(),
     onProgress: (input, consumed, total) => {
@@ -162,7 +170,9 @@ export async function runAnalyze(captures: string[], opts: AnalyzeOptions): Prom
         ? JSON.stringify(analysis, null, 2) + '\n'
         : opts.format === 'html'
           ? renderHtml(analysis)
-          : renderTable(analysis, { width: process.stdout.columns });
+          : renderTable(analysis, {
+              width: terminalWidth(process.env, process.stdout.isTTY ? process.stdout.columns : undefined),
+            });
     output.stream.write(text);
     await output.close();
   }

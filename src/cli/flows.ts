@@ -1,10 +1,14 @@
 /** `lync-port-audit flows`: one NDJSON record per flow, a summary on stderr. */
 import type { Command } from 'commander';
-import { readFlows } from '../flow/read.js';
-import { toFlowRecord } from '../flow/record.js';
-import { RECOGNIZERS, attachApp, createAppObserver } from '../recognize/index.js';
+import { readFlowRecords } from '../recognize/records.js';
 import { ndjsonWriter, openOutput } from './output.js';
-import { positiveInt, positiveSeconds, uint16, type FlowTableCliOptions } from './options.js';
+import {
+  positiveInt,
+  positiveMilliseconds,
+  positiveSeconds,
+  uint16,
+  type FlowTableCliOptions,
+} from './options.js';
 import { summaryLines } from './summary.js';
 import { createProgress } from './progress.js';
 import { heapTick } from './heap.js';
@@ -25,7 +29,12 @@ export function addFlowTableOptions(cmd: Command): Command {
     .option('--seed <n>', 'Community ID seed', uint16('--seed'), 0)
     .option(
       '--keep-duplicates',
-      'count exact duplicate frames (a mirror of both ports of a link) instead of dropping those within 10 ms',
+      'count exact duplicate frames (a mirror of both ports of a link) instead of dropping them',
+    )
+    .option(
+      '--duplicate-window <ms>',
+      'an identical frame within this many milliseconds of another is a duplicate (default 0.5)',
+      positiveMilliseconds('--duplicate-window'),
     )
     .option('--no-progress', 'no progress bar on stderr');
 }
@@ -47,16 +56,15 @@ export async function runFlows(captures: string[], opts: FlowsOptions): Promise<
   const output = openOutput(opts.out);
   const writer = ndjsonWriter(output);
   const progress = createProgress(opts.progress !== false);
-  const seed = opts.seed ?? 0;
-  const apps = createAppObserver(RECOGNIZERS);
-  const result = await readFlows(captures, {
-    observer: apps.observer,
+  const result = await readFlowRecords(captures, {
+    seed: opts.seed,
     maxFlows: opts.maxFlows,
     tcpTimeout: opts.tcpTimeout,
     udpTimeout: opts.udpTimeout,
     otherTimeout: opts.udpTimeout,
     keepDuplicates: opts.keepDuplicates,
-    onFlow: (flow) => writer.write(attachApp(toFlowRecord(flow, seed), apps.finish(flow))),
+    duplicateWindow: opts.duplicateWindow,
+    onRecord: (record) => writer.write(record),
     beforeRead: () => writer.ready(),
     onProgress: (input, consumed, total) => {
       progress.update(input, consumed, total);

@@ -21,8 +21,12 @@ const RING = 8;
 /** After a VXLAN header (whose inner packet is decoded later): the inner IP and transport headers. */
 const INNER_HEADER_BYTES = 14 + 24;
 
-/** Default window: SPAN copies arrive microseconds apart; genuine resends come much later. */
-export const DEFAULT_DUPLICATE_WINDOW = 0.01;
+/**
+ * Default window: SPAN copies arrive microseconds apart (25 to 320 µs in the shared captures that
+ * have them); a host's own resend comes hundreds of milliseconds later. `--duplicate-window`
+ * widens it for a congested mirror port.
+ */
+export const DEFAULT_DUPLICATE_WINDOW = 0.0005;
 
 export class DuplicateFilter {
   /** Frames dropped as duplicates so far. */
@@ -75,8 +79,8 @@ export class DuplicateFilter {
 
 /**
  * A 30-bit hash (a small integer: never boxed) of what tells two packets apart, mostly from the
- * fields decoding already read: IP total length, TTL, the IPv4 ID, TCP sequence and
- * acknowledgment numbers and flags. The rest comes from the buffer: the transport checksum (it
+ * fields decoding already read: IP total length, TTL, the IPv4 ID, the addresses' low words, the
+ * ports, TCP sequence and acknowledgment numbers and flags. The rest comes from the buffer: the transport checksum (it
  * covers the pseudo-header with both addresses, the ports, the window and the whole payload; the
  * ICMP header word with it), the first payload word, and for VXLAN the start of the inner IP
  * header. For a packet out of GRE or ERSPAN these are the inner packet's: the same
@@ -86,6 +90,11 @@ function fingerprint(view: PacketView, buf: Buffer, caplen: number, end: number)
   let h = Math.imul(caplen ^ 0x2545f491, 0x9e3779b1);
   h = mix(h, view.ipTotalLength | (view.ttl << 20) | (view.fragmentId << 28));
   h = mix(h, view.fragmentId);
+  // The checksum is a ones' complement sum: blind to swapped addresses and to ports with the same
+  // sum (41002 > 8058 and 41003 > 8057), so those go in on their own.
+  h = mix(h, view.src3);
+  h = mix(h, view.dst3);
+  h = mix(h, (view.srcPort << 16) | view.dstPort);
   const proto = view.proto;
   const l4 = view.l4Offset;
   if (proto === IPPROTO_TCP) {

@@ -4,6 +4,7 @@
  * Allocated once per flow; updated in place for every packet.
  */
 import { WIDE_ZERO } from '../capture/bytes.js';
+import { Fragment, IPPROTO_TCP, TCP_RST, type PacketView } from '../decode/view.js';
 import type { FlowTunnel } from './tunnel.js';
 
 /** Zeek's TCP endpoint states (analyzer/protocol/tcp/TCP_Endpoint.h), in Zeek's order. */
@@ -79,6 +80,13 @@ export interface FlowEndpoint {
   rxmitThreshold: number;
   zeroWindow: number;
   zeroWindowThreshold: number;
+  /**
+   * TTL (IPv4) or hop limit (IPv6) of this side's first packet that is not a TCP reset, and of its
+   * first reset; -1 until seen. A reset from a firewall arrives with another TTL than the server's
+   * own packets (verdict/answered-by.ts).
+   */
+  ttl: number;
+  rstTtl: number;
 }
 
 /** An ICMP error that answered a flow (destination unreachable, time exceeded, ...). */
@@ -90,6 +98,8 @@ export interface IcmpError {
   reporter: string;
   /** True when the quoted packet was sent by the originator (the usual case: its packet was refused). */
   aboutOrig: boolean;
+  /** TTL (hop limit) of the ICMP error itself as captured. */
+  ttl: number;
 }
 
 export interface Flow {
@@ -166,12 +176,26 @@ export function createEndpoint(a0: number, a1: number, a2: number, a3: number, p
     rxmitThreshold: 1,
     zeroWindow: 0,
     zeroWindowThreshold: 1,
+    ttl: -1,
+    rstTtl: -1,
   };
   ep.a0 = a0;
   ep.a1 = a1;
   ep.a2 = a2;
   ep.a3 = a3;
   return ep;
+}
+
+/** Notes the TTL (hop limit) of one of the side's packets: the first reset apart from the rest. */
+export function noteTtl(ep: FlowEndpoint, view: PacketView): void {
+  if (
+    view.proto === IPPROTO_TCP &&
+    view.fragment !== Fragment.Later &&
+    view.tcpHeaderComplete &&
+    (view.tcpFlags & TCP_RST) !== 0
+  ) {
+    if (ep.rstTtl < 0) ep.rstTtl = view.ttl;
+  } else if (ep.ttl < 0) ep.ttl = view.ttl;
 }
 
 export function flipFlow(flow: Flow): void {

@@ -19,8 +19,13 @@ export interface ReadFlowsOptions extends Omit<FlowTableOptions, 'onFlowEnd'> {
   stdin?: NodeJS.ReadableStream;
   /** Count exact duplicate frames (a mirror of both ports of a link) as often as they appear. */
   keepDuplicates?: boolean;
-  /** Seconds within which an identical frame is a duplicate (capture/duplicates.ts). */
+  /** Seconds within which an identical frame is a duplicate (flow/duplicates.ts). */
   duplicateWindow?: number;
+  /**
+   * Stops the read: checked before each read from an input, so it takes effect within one read
+   * window; the interrupted capture's summary then carries the abort as its error.
+   */
+  signal?: AbortSignal;
 }
 
 export interface ReadFlowsResult {
@@ -39,6 +44,15 @@ export async function readFlows(inputs: string[], options: ReadFlowsOptions): Pr
   const captures: CaptureSummary[] = [];
   const duplicates = options.keepDuplicates === true ? null : new DuplicateFilter(options.duplicateWindow);
   let nextIndex = 1;
+  const { signal } = options;
+  const beforeRead =
+    signal === undefined
+      ? options.beforeRead
+      : async (): Promise<void> => {
+          signal.throwIfAborted();
+          await options.beforeRead?.();
+          signal.throwIfAborted();
+        };
   const onRecord = (rec: CaptureRecord): void => {
     decodePacket(rec.buf, rec.offset, rec.caplen, rec.linkType, view);
     if (
@@ -54,11 +68,12 @@ export async function readFlows(inputs: string[], options: ReadFlowsOptions): Pr
       table.add(view, rec.buf, rec.origLen, rec.index);
   };
   for (const input of inputs) {
+    if (signal?.aborted === true) break;
     const summary = await readCapture(input, {
       onRecord,
       firstIndex: nextIndex,
       stdin: options.stdin,
-      beforeRead: options.beforeRead,
+      beforeRead,
       onProgress: options.onProgress ? (c, t) => options.onProgress?.(input, c, t) : undefined,
     });
     nextIndex += summary.packets;

@@ -6,7 +6,7 @@
 import { IPPROTO_ICMP, IPPROTO_ICMPV6, IPPROTO_TCP, IPPROTO_UDP } from '../decode/view.js';
 import { communityId, icmpPorts, wordsToBytes } from './community-id.js';
 import { connState, type ConnState } from './conn-state.js';
-import { END_REASON_NAMES, ORIG_FROM_NAMES, type Flow } from './flow.js';
+import { END_REASON_NAMES, ORIG_FROM_NAMES, type Flow, type FlowEndpoint } from './flow.js';
 import { icmpErrorName } from './icmp-names.js';
 import { addressString } from './table.js';
 import { tcpPayloadSize } from './tcp-state.js';
@@ -21,6 +21,19 @@ export interface IcmpErrorRecord {
   reporter: string;
   /** Which side's packet the error quotes: "orig" when the originator's packet was refused. */
   about: 'orig' | 'resp';
+  /** TTL (IPv4) or hop limit (IPv6) of the first ICMP error as captured. */
+  ttl: number;
+}
+
+/**
+ * TTL (IPv4) or hop limit (IPv6) as captured: of each side's first packet that is not a TCP
+ * reset, and of each side's first reset. Who sent a reset is read from these (answered_by).
+ */
+export interface TtlRecord {
+  orig?: number;
+  resp?: number;
+  orig_rst?: number;
+  resp_rst?: number;
 }
 
 export interface FlowRecord {
@@ -47,6 +60,9 @@ export interface FlowRecord {
   end_reason: (typeof END_REASON_NAMES)[number];
   first_frame: number;
   last_frame: number;
+  /** Set on problem flows by `analyze` and `compare`: a Wireshark display filter for the flow (display-filter.ts). */
+  display_filter?: string;
+  ttl: TtlRecord;
   vlan?: number;
   /** The tunnel (GRE, ERSPAN, VXLAN) the flow's packets were decapsulated from. */
   tunnel?: TunnelRecord;
@@ -104,6 +120,15 @@ export function flowCommunityId(flow: Flow, seed = 0): string {
   );
 }
 
+function ttlRecord(o: FlowEndpoint, r: FlowEndpoint): TtlRecord {
+  const t: TtlRecord = {};
+  if (o.ttl >= 0) t.orig = o.ttl;
+  if (r.ttl >= 0) t.resp = r.ttl;
+  if (o.rstTtl >= 0) t.orig_rst = o.rstTtl;
+  if (r.rstTtl >= 0) t.resp_rst = r.rstTtl;
+  return t;
+}
+
 export function toFlowRecord(flow: Flow, seed = 0): FlowRecord {
   const o = flow.orig;
   const r = flow.resp;
@@ -132,6 +157,7 @@ export function toFlowRecord(flow: Flow, seed = 0): FlowRecord {
     end_reason: END_REASON_NAMES[flow.endReason],
     first_frame: flow.firstFrame,
     last_frame: flow.lastFrame,
+    ttl: ttlRecord(o, r),
   };
   if (flow.vlanId >= 0) rec.vlan = flow.vlanId;
   if (flow.tunnel !== null) rec.tunnel = tunnelRecord(flow.tunnel);
@@ -146,6 +172,7 @@ export function toFlowRecord(flow: Flow, seed = 0): FlowRecord {
       first_ts: round6(first.ts),
       reporter: first.reporter,
       about: first.aboutOrig ? 'orig' : 'resp',
+      ttl: first.ttl,
     };
   }
   if (flow.icmpQuote !== null) {

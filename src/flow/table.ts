@@ -24,7 +24,7 @@ import {
   type PacketView,
 } from '../decode/view.js';
 import { icmpPorts } from './community-id.js';
-import { EndReason, OrigFrom, TcpState, createEndpoint, flipFlow, type Flow } from './flow.js';
+import { EndReason, OrigFrom, TcpState, createEndpoint, flipFlow, noteTtl, type Flow } from './flow.js';
 import { FragmentPorts } from './fragments.js';
 import { IdleQueue } from './idle-queue.js';
 import { tcpFinished, updateTcp } from './tcp-state.js';
@@ -325,6 +325,7 @@ export class FlowTable {
     ep.pkts++;
     ep.ipBytes += view.ipTotalLength;
     ep.frameBytes += frameLength;
+    noteTtl(ep, view);
     // Packets can come out of time order (merged captures, several interfaces): keep the earliest
     // and latest times, as tshark's conversation table does, so a duration is never negative.
     if (ts > flow.lastTs) flow.lastTs = ts;
@@ -549,6 +550,7 @@ export class FlowTable {
           code: view.icmpCode,
           reporter: addressString(view.ipVersion, view.src0, view.src1, view.src2, view.src3),
           aboutOrig: forward,
+          ttl: view.ttl,
         });
       return;
     }

@@ -4,6 +4,11 @@ export function formatCount(n: number): string {
   return n.toLocaleString('en-US');
 }
 
+/** "1 flow", "2 flows", "1,024 flows"; `many` for irregular plurals ("1 reply", "2 replies"). */
+export function plural(n: number, one: string, many = `${one}s`): string {
+  return `${formatCount(n)} ${n === 1 ? one : many}`;
+}
+
 /** ISO-like UTC time with seconds, e.g. 2026-11-26 10:00:05Z. */
 export function formatTime(ts: number): string {
   if (!Number.isFinite(ts)) return '-';
@@ -29,4 +34,52 @@ export function formatDuration(seconds: number): string {
 export function portLabel(transport: string, ports: string): string {
   const t = transport === 'both' ? 'TCP/UDP' : transport.toUpperCase();
   return `${t} ${ports}`;
+}
+
+/** host:port, with an IPv6 host in brackets so the port cannot be read as part of it (RFC 3986 section 3.2.2). */
+export function endpoint(host: string, port: number | string): string {
+  return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
+}
+
+/**
+ * Wraps text to `width` columns at spaces; a word longer than a line (a hex transaction id, a long
+ * host name) is broken, never cut, so nothing is lost. The first line starts with `first`, later
+ * lines with `indent`.
+ */
+export function wrap(text: string, width: number, first = '', indent = first): string[] {
+  const lines: string[] = [];
+  let line = '';
+  const room = (): number => Math.max(1, width - (lines.length === 0 ? first : indent).length);
+  const push = (): void => {
+    lines.push((lines.length === 0 ? first : indent) + line);
+    line = '';
+  };
+  for (const word of text.split(' ')) {
+    let w = word;
+    for (;;) {
+      const sep = line.length > 0 ? 1 : 0;
+      if (line.length + sep + w.length <= room()) {
+        line += (sep ? ' ' : '') + w;
+        break;
+      }
+      if (line.length > 0) {
+        push();
+        continue;
+      }
+      // Alone on its line and still too long: break the word.
+      line = w.slice(0, room());
+      w = w.slice(line.length);
+      push();
+      if (w.length === 0) break;
+    }
+  }
+  if (line.length > 0 || lines.length === 0) push();
+  return lines.map((l) => l.replaceAll(GLUE, ' '));
+}
+
+const GLUE = '\u00a0';
+
+/** Keeps a phrase on one line when wrapped ("TCP 5067", an endpoint with its role). */
+export function glue(text: string): string {
+  return text.replaceAll(' ', GLUE);
 }

@@ -1,14 +1,33 @@
 /**
- * The default report: readable in a terminal, grouped by role, problems first.
- * cli-table3 draws the tables; every text that came from packets is escaped.
+ * The default report: readable in a terminal, grouped by role, problems first. Every line fits the
+ * width it is given (COLUMNS, the terminal's, or 80 when the output is a file or a pipe): long
+ * text wraps with a hanging indent, tables narrow their widest columns and wrap inside cells, and
+ * nothing is cut. cli-table3 draws the tables; every text that came from packets is escaped.
  */
 import { createRequire } from 'node:module';
 import type CliTable3 from 'cli-table3';
 import type { Analysis } from '../verdict/analysis.js';
-import type { RowSummary } from '../verdict/roles.js';
-import { CONNECTIVITY_PROBLEMS, VERDICTS, isProblem, type Verdict } from '../verdict/types.js';
+import type { PeerCount, RowSummary } from '../verdict/roles.js';
+import {
+  APPLICATION_PROBLEMS,
+  CONNECTIVITY_PROBLEMS,
+  EXPECTATION_PROBLEMS,
+  VERDICTS,
+  isProblem,
+  type JudgedFlow,
+  type Verdict,
+} from '../verdict/types.js';
 import { clip, escapeTerminal } from './escape.js';
-import { formatCount, formatDuration, formatTime, portLabel } from './format.js';
+import {
+  endpoint,
+  formatCount,
+  formatDuration,
+  formatTime,
+  glue,
+  plural,
+  portLabel,
+  wrap,
+} from './format.js';
 
 /** cli-table3 is loaded when a table is drawn, not imported: that costs ~30 ms at every startup. */
 function tableClass(): typeof CliTable3 {
@@ -16,10 +35,24 @@ function tableClass(): typeof CliTable3 {
 }
 
 export interface TableOptions {
-  /** How many problem flows to list at the end. */
+  /** How many problem flows (and calls) to list. */
   maxFlows?: number;
-  /** Terminal width for wrapping long cells. */
+  /** Columns to fit (default 80; at least 40). */
   width?: number;
+}
+
+export const DEFAULT_WIDTH = 80;
+const MIN_WIDTH = 40;
+
+/**
+ * The width to render for: COLUMNS when set (as `ls` and most tools honour it), else the
+ * terminal's, else 80 (a file or a pipe: a width every reader can show).
+ */
+export function terminalWidth(env: NodeJS.ProcessEnv, ttyColumns: number | undefined): number {
+  const fromEnv = Number(env.COLUMNS);
+  if (Number.isInteger(fromEnv) && fromEnv > 0) return fromEnv;
+  if (ttyColumns !== undefined && ttyColumns > 0) return ttyColumns;
+  return DEFAULT_WIDTH;
 }
 
 /** Roles whose outbound failures are shown only in their own section (the server side lists them). */
@@ -36,37 +69,134 @@ function verdictCounts(v: Partial<Record<Verdict, number>>): string {
     .join(', ');
 }
 
+/**
+ * The PROBLEMS tag of a row: FAIL when the network stopped traffic (a firewall rule or a route to
+ * fix), APP when the application failed on a working network (a certificate, a service), CHECK
+ * when the traffic was not what the catalog expects (port, peer or protocol).
+ */
+function problemTag(row: RowSummary): string {
+  const has = (set: ReadonlySet<Verdict>): boolean =>
+    Object.entries(row.verdicts).some(([v, n]) => (n ?? 0) > 0 && set.has(v as Verdict));
+  return has(CONNECTIVITY_PROBLEMS) ? 'FAIL ' : has(APPLICATION_PROBLEMS) ? 'APP  ' : 'CHECK';
+}
+
 function mark(row: RowSummary): string {
   return row.status === 'problem' ? 'FAIL' : row.status === 'ok' ? 'ok' : '..';
+}
+
+/**
+ * How urgent a problem verdict is, for ordering: traffic that did not get through first, then
+ * other problems, then traffic nobody expected.
+ */
+export function problemRank(v: Verdict): number {
+  if (CONNECTIVITY_PROBLEMS.has(v)) return 0;
+  if (EXPECTATION_PROBLEMS.has(v)) return 2;
+  return 1;
+}
+
+/** Problem flows in the order to read them: by severity, then in time order. */
+export function orderProblemFlows(flows: readonly JudgedFlow[]): JudgedFlow[] {
+  return flows
+    .filter((f) => isProblem(f.verdict))
+    .sort((a, b) => problemRank(a.verdict) - problemRank(b.verdict) || a.ts - b.ts);
+}
+
+/** Each peer once, with its verdicts: "10.0.0.5 (blocked x2, refused x1)". */
+export function peerList(peers: readonly PeerCount[]): { peer: string; text: string }[] {
+  const byPeer = new Map<string, PeerCount[]>();
+  for (const p of peers) {
+    const list = byPeer.get(p.peer);
+    if (list) list.push(p);
+    else byPeer.set(p.peer, [p]);
+  }
+  return [...byPeer].map(([peer, list]) => ({
+    peer,
+    text: `${peer} (${list.map((p) => `${p.verdict} x${formatCount(p.flows)}`).join(', ')})`,
+  }));
+}
+
+/**
+ * Column widths (with one space of padding each side) that fit `width`: the widest column gives
+ * way first, down to its longest word; only then are words broken (down to 4 columns).
+ */
+function fitWidths(natural: number[], words: number[], width: number): number[] {
+  const widths = natural.map((n) => Math.max(n, 3));
+  const budget = width - (widths.length + 1); // the vertical borders
+  let total = widths.reduce((a, b) => a + b, 0);
+  for (const floorOf of [(i: number) => Math.max(words[i], 4), () => 4]) {
+    while (total > budget) {
+      let widest = -1;
+      for (let i = 0; i < widths.length; i++)
+        if (widths[i] > floorOf(i) && (widest < 0 || widths[i] > widths[widest])) widest = i;
+      if (widest < 0) break;
+      widths[widest]--;
+      total--;
+    }
+  }
+  return widths;
+}
+
+/** A table that fits `width`: cells are wrapped here (words broken, never cut) and only padded by cli-table3. */
+function fittedTable(head: string[], rows: string[][], width: number): string {
+  const column = (i: number): string[] =>
+    [head[i], ...rows.map((r) => r[i] ?? '')].flatMap((c) => c.split('\n'));
+  const longest = (texts: string[]): number => Math.max(0, ...texts.map((t) => t.length));
+  const natural = head.map((_, i) => longest(column(i)) + 2);
+  const words = head.map((_, i) => longest(column(i).flatMap((l) => l.split(' '))) + 2);
+  const widths = fitWidths(natural, words, width);
+  const cell = (text: string, i: number): string =>
+    text
+      .split('\n')
+      .flatMap((l) => wrap(l, widths[i] - 2))
+      .join('\n');
+  const t = new (tableClass())({ head: head.map(cell), colWidths: widths, wordWrap: false, ...PLAIN });
+  for (const r of rows) t.push(r.map(cell));
+  return t.toString();
 }
 
 export function renderTable(analysis: Analysis, options: TableOptions = {}): string {
   const { summary, roles, flows } = analysis;
   const out: string[] = [];
-  const width = Math.max(80, Math.min(options.width ?? 120, 200));
+  const width = Math.max(MIN_WIDTH, options.width ?? DEFAULT_WIDTH);
+  const max = options.maxFlows ?? 25;
+  /** Adds text wrapped to the width: `first` before the first line, `indent` before the others. */
+  const say = (text: string, first = '', indent = first + '  '): void => {
+    out.push(...wrap(text, width, first, indent));
+  };
+  // One day in the capture: times without the date (it is in the header).
+  const oneDay =
+    summary.first_ts !== null &&
+    summary.last_ts !== null &&
+    formatTime(summary.first_ts).slice(0, 10) === formatTime(summary.last_ts).slice(0, 10);
+  const when = (ts: number): string => (oneDay ? formatTime(ts).slice(11) : formatTime(ts));
 
   // Header: what was read, with which catalog and topology.
   const span =
     summary.first_ts !== null && summary.last_ts !== null
       ? `${formatTime(summary.first_ts)} → ${formatTime(summary.last_ts)} (${formatDuration(summary.last_ts - summary.first_ts)})`
       : 'no flows';
-  out.push(
+  say(
     `${summary.tool.name} ${summary.tool.version}: ${summary.captures.map((c) => escapeTerminal(c.name)).join(', ')}`,
-    `  ${formatCount(summary.packets)} packets, ${formatCount(summary.flows)} flows, ${span}`,
-    `  catalog: ${summary.catalog.title} (${summary.catalog.product})`,
+    '',
+    '  ',
   );
-  const topo = Object.entries(summary.topology.roles)
-    .map(
-      ([role, addrs]) =>
-        `${role} ${addrs.slice(0, 4).join(', ')}${addrs.length > 4 ? ` (+${addrs.length - 4})` : ''}`,
-    )
-    .join('; ');
-  out.push(`  topology (${summary.topology.source}): ${topo || 'no roles known'}`);
+  say(`${plural(summary.packets, 'packet')}, ${plural(summary.flows, 'flow')}, ${span}`, '  ');
+  say(`catalog: ${escapeTerminal(summary.catalog.title)} (${summary.catalog.product})`, '  ');
+  const topo = Object.entries(summary.topology.roles);
+  if (topo.length === 0) say(`topology (${summary.topology.source}): no roles known`, '  ');
+  else {
+    say(`topology (${summary.topology.source}):`, '  ');
+    for (const [role, addrs] of topo)
+      say(
+        `${role} ${addrs.slice(0, 4).join(', ')}${addrs.length > 4 ? ` (+${formatCount(addrs.length - 4)})` : ''}`,
+        '    ',
+      );
+  }
   for (const e of summary.topology.inferred.slice(0, 20))
-    out.push(`    inferred ${e.role} ${e.address}: ${escapeTerminal(e.evidence)}`);
+    say(`inferred ${e.role} ${e.address}: ${escapeTerminal(e.evidence)}`, '    ');
   if (summary.topology.inferred.length > 20)
-    out.push(`    ... ${summary.topology.inferred.length - 20} more inferred hosts`);
-  for (const n of summary.notes) out.push(`  note: ${escapeTerminal(n)}`);
+    say(`... ${plural(summary.topology.inferred.length - 20, 'more inferred host')}`, '    ');
+  for (const n of summary.notes) say(`note: ${escapeTerminal(n)}`, '  ');
   out.push('');
 
   // Problems across all roles first: what an administrator has to fix. Seen from the side that
@@ -78,138 +208,159 @@ export function renderTable(analysis: Analysis, options: TableOptions = {}): str
       .map((row) => ({ role: r.role, row })),
   );
   if (problemRows.length > 0) {
-    out.push(
-      `PROBLEMS: ${problemRows.length} required port${problemRows.length === 1 ? '' : 's'} with failing traffic`,
-    );
+    say(`PROBLEMS: ${plural(problemRows.length, 'required port')} with failing traffic`);
     for (const { role, row } of problemRows) {
-      const tag = Object.keys(row.verdicts).some((v) => CONNECTIVITY_PROBLEMS.has(v as Verdict))
-        ? 'FAIL '
-        : 'CHECK';
-      out.push(
-        `  ${tag} ${role.padEnd(14)} ${portLabel(row.transport, row.ports).padEnd(16)} ${clip(row.service, 48)}  [${verdictCounts(row.verdicts)}]`,
+      const tag = problemTag(row);
+      say(
+        `${tag} ${role}  ${glue(portLabel(row.transport, row.ports))}  ${escapeTerminal(row.service)}  [${verdictCounts(row.verdicts)}]`,
+        '  ',
+        '        ',
       );
-      const peers = row.problem_peers.map((p) => `${p.peer} (${p.verdict} x${p.flows})`).slice(0, 5);
-      if (row.problem_peer_count > 5) peers.push(`+${row.problem_peer_count - 5} more`);
+      const peers = peerList(row.problem_peers).map((p) => p.text);
+      const shown = peers.slice(0, 5);
+      if (row.problem_peer_count > shown.length)
+        shown.push(`+${formatCount(row.problem_peer_count - shown.length)} more`);
       const arrow = row.direction === 'inbound' ? 'from' : 'to';
-      out.push(`        ${arrow}: ${peers.join(', ')}`);
+      say(`${arrow}: ${shown.join(', ')}`, '        ', '          ');
       const ff = row.first_failure;
-      if (ff) out.push(`        first failure ${formatTime(ff.ts)}: ${escapeTerminal(ff.reason)}`);
+      if (ff) {
+        say(`first failure ${formatTime(ff.ts)}: ${escapeTerminal(ff.reason)}`, '        ', '          ');
+        const frames =
+          ff.first_frame === ff.last_frame
+            ? `frame ${ff.first_frame}`
+            : `frames ${ff.first_frame}-${ff.last_frame}`;
+        if (ff.display_filter !== undefined)
+          say(`wireshark: ${ff.display_filter} (${frames})`, '        ', '          ');
+      }
     }
     out.push('');
+  } else if (summary.judged === 0) {
+    // Never an all-clear over nothing judged.
+    say(
+      `NOTHING JUDGED: none of the ${plural(summary.flows, 'flow')} has a server role of the catalog at either end, so no port was checked. Say which address plays which role: --topology FILE (e.g. {"roles": {"front-end": ["10.0.0.10"]}}), --role front-end=10.0.0.10 (repeatable), or --infer to add inferred roles to a partial topology.`,
+      '',
+      '  ',
+    );
+    out.push('');
   } else {
-    out.push('No failing required ports: every expected flow that was judged got through.', '');
+    say(`No failing required ports: the ${plural(summary.judged, 'judged flow')} got through.`);
+    out.push('');
   }
 
   const unexpected = roles.flatMap((r) => r.unexpected.map((u) => ({ role: r.role, u })));
   if (unexpected.length > 0) {
+    say(`UNEXPECTED: ${plural(unexpected.length, 'port')} no catalog row explains`);
     out.push(
-      `UNEXPECTED: ${unexpected.length} port${unexpected.length === 1 ? '' : 's'} no catalog row explains`,
+      fittedTable(
+        ['Role', 'Port', 'Direction', 'Flows', 'Answered', 'Peers'],
+        unexpected.map(({ role, u }) => [
+          role,
+          `${u.proto.toUpperCase()} ${u.port}`,
+          u.direction === 'inbound' ? `to ${role}` : `from ${role}`,
+          formatCount(u.flows),
+          formatCount(u.answered),
+          u.peers.slice(0, 3).join(', ') + (u.peer_count > 3 ? ` +${formatCount(u.peer_count - 3)}` : ''),
+        ]),
+        width,
+      ),
+      '',
     );
-    const t = new (tableClass())({
-      head: ['Role', 'Port', 'Direction', 'Flows', 'Answered', 'Peers'],
-      wordWrap: true,
-      ...PLAIN,
-    });
-    for (const { role, u } of unexpected)
-      t.push([
-        role,
-        `${u.proto.toUpperCase()} ${u.port}`,
-        u.direction === 'inbound' ? `to ${role}` : `from ${role}`,
-        formatCount(u.flows),
-        formatCount(u.answered),
-        u.peers.slice(0, 3).join(', ') + (u.peer_count > 3 ? ` +${u.peer_count - 3}` : ''),
-      ]);
-    out.push(t.toString(), '');
   }
 
   if (analysis.calls.length > 0) {
-    out.push(
-      `CALLS: ${analysis.calls.length} SIP dialog${analysis.calls.length === 1 ? '' : 's'} seen in plaintext`,
-    );
-    for (const call of analysis.calls.slice(0, options.maxFlows ?? 25)) {
+    say(`CALLS: ${plural(analysis.calls.length, 'SIP dialog')} seen in plaintext`);
+    for (const call of analysis.calls.slice(0, max)) {
       const status = call.invite_status !== undefined ? `INVITE ${call.invite_status}` : 'no INVITE';
-      out.push(
-        `  ${formatTime(call.start_ts)}  ${escapeTerminal(clip(call.from ?? '?', 40))} → ${escapeTerminal(clip(call.to ?? '?', 40))}  [${status}${call.bye ? ', BYE' : ''}]`,
+      say(
+        `${when(call.start_ts)}  ${escapeTerminal(clip(call.from ?? '?', 60))} → ${escapeTerminal(clip(call.to ?? '?', 60))}  [${status}${call.bye ? ', BYE' : ''}]`,
+        '  ',
+        '      ',
       );
       for (const m of call.media) {
         const ice = m.ice ? `, ICE pairs ${m.ice.pairs_answered}/${m.ice.pairs_tried} answered` : '';
-        out.push(
-          `      ${m.type.padEnd(12)} ${escapeTerminal(m.offer ?? '-')} ↔ ${escapeTerminal(m.answer ?? '-')}  ${m.status}` +
+        say(
+          `${m.type}  ${escapeTerminal(m.offer ?? '-')} ↔ ${escapeTerminal(m.answer ?? '-')}  ${m.status}` +
             (m.status === 'both-ways' || m.status === 'one-way'
               ? ` (${m.to_answerer}/${m.to_offerer} packets)`
               : '') +
             ice,
+          '      ',
+          '        ',
         );
       }
       for (const f of call.findings)
-        out.push(`      ${f.severity === 'info' ? 'note' : 'problem'}: ${escapeTerminal(f.message)}`);
+        say(
+          `${f.severity === 'info' ? 'note' : 'problem'}: ${escapeTerminal(f.message)}`,
+          '      ',
+          '        ',
+        );
     }
-    if (analysis.calls.length > (options.maxFlows ?? 25))
-      out.push(`  ... ${analysis.calls.length - (options.maxFlows ?? 25)} more in --format json`);
+    if (analysis.calls.length > max)
+      say(`... ${formatCount(analysis.calls.length - max)} more in --format json`, '  ');
     out.push('');
   }
 
   // Per role: every row that saw traffic, then the rows never observed.
   for (const r of roles) {
-    const hosts = r.hosts.slice(0, 6).join(', ') + (r.host_count > 6 ? ` (+${r.host_count - 6})` : '');
-    out.push(`${r.role}${hosts ? ` (${hosts})` : ''}`);
+    const hosts =
+      r.hosts.slice(0, 6).join(', ') + (r.host_count > 6 ? ` (+${formatCount(r.host_count - 6)})` : '');
+    say(`${r.role}${hosts ? ` (${hosts})` : ''}`, '', '  ');
     if (r.rows.length > 0) {
-      const t = new (tableClass())({
-        head: ['', 'Port', 'Service', 'Protocol', 'Dir', 'Flows', 'Verdicts'],
-        wordWrap: true,
-        ...PLAIN,
-      });
-      for (const row of r.rows)
-        t.push([
-          mark(row),
-          portLabel(row.transport, row.ports),
-          clip(row.service, 40),
-          row.protocol,
-          row.direction === 'inbound' ? 'in' : 'out',
-          formatCount(row.flows),
-          verdictCounts(row.verdicts),
-        ]);
-      out.push(t.toString());
+      out.push(
+        fittedTable(
+          ['', 'Port', 'Service', 'Protocol', 'Dir', 'Flows', 'Verdicts'],
+          r.rows.map((row) => [
+            mark(row),
+            portLabel(row.transport, row.ports),
+            escapeTerminal(row.service),
+            row.protocol,
+            row.direction === 'inbound' ? 'in' : 'out',
+            formatCount(row.flows),
+            verdictCounts(row.verdicts),
+          ]),
+          width,
+        ),
+      );
     } else {
-      out.push('  no flows matched a catalog row of this role');
+      say('no flows matched a catalog row of this role', '  ');
     }
     if (r.not_seen.length > 0) {
       // Several rows can share a port (different services): name each port once here; JSON has every row.
       const list = [
         ...new Set(
-          r.not_seen.map((n) => `${portLabel(n.transport, n.ports)}${n.optional ? ' (optional)' : ''}`),
+          r.not_seen.map((n) => glue(`${portLabel(n.transport, n.ports)}${n.optional ? ' (optional)' : ''}`)),
         ),
       ];
-      out.push(`  never observed (informational): ${list.join(', ')}`);
+      say(`never observed (informational): ${list.join(', ')}`, '  ', '    ');
     }
     out.push('');
   }
 
-  const problemFlows = flows.filter((f) => isProblem(f.verdict));
+  const problemFlows = orderProblemFlows(flows);
   if (problemFlows.length > 0) {
-    const max = options.maxFlows ?? 25;
-    out.push(`PROBLEM FLOWS (${problemFlows.length}${problemFlows.length > max ? `, first ${max}` : ''})`);
-    const t = new (tableClass())({
-      head: ['Time', 'Flow', 'App', 'Verdict', 'Reason'],
-      wordWrap: true,
-      colWidths: [22, 46, 10, 12, Math.max(30, width - 96)],
-      ...PLAIN,
-    });
-    for (const f of problemFlows.slice(0, max))
-      t.push([
-        formatTime(f.ts),
-        `${f.proto.toUpperCase()} ${f.orig_h}:${f.orig_p}${f.orig_role ? ` (${f.orig_role})` : ''}\n→ ${f.resp_h}:${f.resp_p}${f.resp_role ? ` (${f.resp_role})` : ''}`,
-        f.app ?? '',
-        f.verdict,
-        escapeTerminal(f.reason),
-      ]);
-    out.push(t.toString(), '');
+    say(
+      `PROBLEM FLOWS (${formatCount(problemFlows.length)}${problemFlows.length > max ? `, first ${max}` : ''}; by severity, then time)`,
+    );
+    for (const f of problemFlows.slice(0, max)) {
+      const from = glue(`${endpoint(f.orig_h, f.orig_p)}${f.orig_role ? ` (${f.orig_role})` : ''}`);
+      const to = glue(`${endpoint(f.resp_h, f.resp_p)}${f.resp_role ? ` (${f.resp_role})` : ''}`);
+      const frames = glue(
+        f.first_frame === f.last_frame ? `frame ${f.first_frame}` : `frames ${f.first_frame}-${f.last_frame}`,
+      );
+      say(
+        `${when(f.ts)}  ${f.verdict}  ${f.proto.toUpperCase()} ${from} → ${to}${f.app ? `, ${escapeTerminal(f.app)}` : ''}, ${frames}`,
+        '  ',
+        '      ',
+      );
+      say(escapeTerminal(f.reason), '      ');
+      if (f.display_filter !== undefined) say(`wireshark: ${f.display_filter}`, '      ', '        ');
+    }
+    out.push('');
   }
 
-  out.push(`Verdicts: ${verdictCounts(summary.verdicts) || 'none'}`);
-  out.push(
-    'Read it: FAIL rows are required ports whose traffic did not get through; "never observed" rows are',
+  say(`Verdicts: ${verdictCounts(summary.verdicts) || 'none'}`);
+  say(
+    'Read it: FAIL rows are required ports whose traffic did not get through; "never observed" rows are informational. Use --format json for every flow with its verdict and reason.',
   );
-  out.push('informational. Use --format json for every flow with its verdict and reason.');
   return out.join('\n') + '\n';
 }

@@ -29,8 +29,13 @@ export interface AnalysisSummary {
     roles: Record<string, string[]>;
     inferred: RoleEvidence[];
   };
+  /**
+   * Flows held against the catalog (every verdict but `outside`). 0 means nothing was judged: the
+   * reports then say so and what to do, never an all-clear.
+   */
+  judged: number;
   verdicts: Partial<Record<Verdict, number>>;
-  /** Flows whose verdict is a problem (blocked, refused, filtered, one-way, unexpected, mismatch). */
+  /** Flows whose verdict is a problem (blocked, refused, filtered, one-way, failed, unexpected, mismatch). */
   problems: number;
   /** Evictions, unreadable input, and other caveats a reader should know. */
   notes: string[];

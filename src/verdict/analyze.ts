@@ -4,10 +4,10 @@
  * function plus option parsing and a report; a program that wants the same answer calls it directly.
  */
 import type { CaptureSummary } from '../capture/reader.js';
-import { readFlows } from '../flow/read.js';
-import { toFlowRecord, type FlowRecord } from '../flow/record.js';
+import type { FlowRecord } from '../flow/record.js';
 import type { FlowTableStats } from '../flow/table.js';
-import { RECOGNIZERS, attachApp, createAppObserver } from '../recognize/index.js';
+import { displayFilter } from '../flow/display-filter.js';
+import { readFlowRecords } from '../recognize/records.js';
 import { buildCalls } from '../recognize/calls.js';
 import { linkRpcFlows } from '../recognize/rpc-links.js';
 import type { Recognizer } from '../recognize/types.js';
@@ -15,6 +15,7 @@ import { RoleInference } from '../topology/infer.js';
 import { RoleResolver, emptyTopology, mergeTopologies, type Topology } from '../topology/topology.js';
 import type { Analysis, AnalysisSummary } from './analysis.js';
 import type { LoadedCatalog } from './catalog-access.js';
+import { HostTtls } from './answered-by.js';
 import { judgeFlow } from './judge.js';
 import { RoleAggregator } from './roles.js';
 import { isProblem, type JudgedFlow, type Verdict } from './types.js';
@@ -47,6 +48,8 @@ export interface AnalyzeCapturesOptions {
   seed?: number;
   /** Count exact duplicate frames (a mirror of both ports of a link) instead of dropping them. */
   keepDuplicates?: boolean;
+  /** Seconds within which an identical frame is a duplicate (flow/duplicates.ts). */
+  duplicateWindow?: number;
   /** The recognizers offered every flow's payload (default: all of them). */
   recognizers?: readonly Recognizer[];
   tool?: { name: string; version: string };
@@ -77,21 +80,27 @@ export async function analyzeCaptures(
   const given = opts.topology ?? emptyTopology();
   const inferring = given.source === 'none' || opts.infer === true;
   const streaming = opts.stream === true && !inferring;
-  const apps = createAppObserver(opts.recognizers ?? RECOGNIZERS);
   const inference = new RoleInference();
   const seed = opts.seed ?? 0;
   const records: FlowRecord[] = [];
   const judged: JudgedFlow[] = [];
   const resolver = new RoleResolver(given);
   const aggregator = new RoleAggregator(loaded.access);
+  const ttls = new HostTtls();
   let firstTs = Infinity;
   let lastTs = -Infinity;
   const verdicts: Partial<Record<Verdict, number>> = {};
   let problems = 0;
+  let judgedCount = 0;
   /** Every judged flow goes through here: counted, aggregated per role, then handed on or kept. */
   const take = (j: JudgedFlow, keep = true): void => {
     verdicts[j.verdict] = (verdicts[j.verdict] ?? 0) + 1;
-    if (isProblem(j.verdict)) problems++;
+    if (j.verdict !== 'outside') judgedCount++;
+    if (isProblem(j.verdict)) {
+      problems++;
+      // Every problem says how to find it in Wireshark (with its first_frame and last_frame).
+      j.display_filter = displayFilter(j);
+    }
     aggregator.add(j);
     opts.onJudged?.(j, streaming);
     if (keep && !streaming) judged.push(j);
@@ -103,23 +112,25 @@ export async function analyzeCaptures(
   let overflowResolver: RoleResolver | undefined;
   let overflowed = 0;
 
-  const result = await readFlows(inputs, {
+  const result = await readFlowRecords(inputs, {
     maxFlows: opts.maxFlows,
     tcpTimeout: opts.tcpTimeout,
     udpTimeout: opts.udpTimeout,
     otherTimeout: opts.udpTimeout,
     isLikelyServerPort: (port) => (port > 0 && port < 1024) || loaded.serverPorts.has(port),
-    observer: apps.observer,
+    seed,
+    recognizers: opts.recognizers,
     stdin: opts.stdin,
     keepDuplicates: opts.keepDuplicates,
-    onFlow: (flow, now) => {
-      const rec = attachApp(toFlowRecord(flow, seed), apps.finish(flow));
+    duplicateWindow: opts.duplicateWindow,
+    onRecord: (rec, now) => {
       if (rec.ts < firstTs) firstTs = rec.ts;
       if (rec.ts + rec.duration > lastTs) lastTs = rec.ts + rec.duration;
       if (inferring) inference.add(rec);
+      ttls.add(rec);
       // Streaming with a given topology judges each flow as it ends (bounded memory, no
       // cross-flow links); otherwise the records are kept for the cross-flow steps.
-      if (streaming) take(judgeFlow(rec, { catalog: loaded.access, roles: resolver, captureEnd: now }));
+      if (streaming) take(judgeFlow(rec, { catalog: loaded.access, roles: resolver, captureEnd: now, ttls }));
       else if (records.length < maxRecords) records.push(rec);
       else {
         if (overflowResolver === undefined) {
@@ -127,7 +138,10 @@ export async function analyzeCaptures(
           overflowResolver = new RoleResolver(frozen);
         }
         overflowed++;
-        take(judgeFlow(rec, { catalog: loaded.access, roles: overflowResolver, captureEnd: now }), false);
+        take(
+          judgeFlow(rec, { catalog: loaded.access, roles: overflowResolver, captureEnd: now, ttls }),
+          false,
+        );
       }
     },
     beforeRead: opts.beforeRead,
@@ -142,7 +156,7 @@ export async function analyzeCaptures(
   const calls = buildCalls(records);
   const finalResolver = inferring ? new RoleResolver(topology) : resolver;
   for (const rec of records)
-    take(judgeFlow(rec, { catalog: loaded.access, roles: finalResolver, captureEnd: lastTs }));
+    take(judgeFlow(rec, { catalog: loaded.access, roles: finalResolver, captureEnd: lastTs, ttls }));
   records.length = 0;
   for (const e of topology.entries) aggregator.declareRole(e.role);
 
@@ -190,6 +204,7 @@ export async function analyzeCaptures(
     last_ts: Number.isFinite(lastTs) ? lastTs : null,
     catalog: { product: loaded.product, title: loaded.title },
     topology: { source: topology.source, roles: roleMap, inferred: topology.inferred },
+    judged: judgedCount,
     verdicts,
     problems,
     notes,

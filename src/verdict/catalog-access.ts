@@ -47,6 +47,9 @@ export function catalogAccess(catalog: Catalog): CatalogAccess {
     isServerRole(role: string): boolean {
       return catalog.roles[role]?.kind === 'server';
     },
+    knowsRole(role: string): boolean {
+      return catalog.roles[role] !== undefined || catalog.groups[role] !== undefined;
+    },
     hostRoles(roles: readonly string[]): string[] {
       if (roles.length === 0) return [];
       const key = roles.join('+');

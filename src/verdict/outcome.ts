@@ -1,16 +1,15 @@
 /**
- * What happened on the wire, before any catalog is consulted: was the flow answered, refused,
- * filtered, left unanswered, one-way, or cut by the capture's edges? Built on Zeek's conn_state
- * (src/flow/conn-state.ts), the ICMP errors attached to the flow, and the recognize stage's findings.
+ * The network axis: did the network let the flow through? From the wire only, before any catalog
+ * is consulted and whatever the application said (a TLS alert is app-outcome.ts's business): Zeek's
+ * conn_state (src/flow/conn-state.ts), the ICMP errors attached to the flow, who sent a reset
+ * (answered-by.ts), and for UDP whether datagrams or media came back.
  */
 import type { FlowRecord } from '../flow/record.js';
 import { icmpErrorMeaning } from '../flow/icmp-names.js';
+import type { AnsweredBy, NetworkOutcome } from './types.js';
 
-export type Outcome =
-  'answered' | 'no-answer' | 'refused' | 'filtered' | 'one-way' | 'incomplete' | 'not-judged';
-
-export interface OutcomeResult {
-  outcome: Outcome;
+export interface NetworkResult {
+  network: NetworkOutcome;
   reason: string;
 }
 
@@ -27,7 +26,14 @@ function hasFinding(rec: FlowRecord, kind: string): { message: string } | undefi
   return rec.app_findings?.find((f) => f.kind === kind);
 }
 
-export function flowOutcome(rec: FlowRecord, captureEnd: number): OutcomeResult {
+/** Zeek states of a TCP connection that ended with a reset after its handshake. */
+const RESET_AFTER_HANDSHAKE = new Set(['RSTO', 'RSTR']);
+
+/**
+ * `answeredBy` says who sent the flow's reset, when it had one: a reset that a device on the path
+ * sent into an established connection is the network stopping it, not the server closing it.
+ */
+export function networkOutcome(rec: FlowRecord, captureEnd: number, answeredBy?: AnsweredBy): NetworkResult {
   const nearEnd =
     rec.ts + rec.duration >= captureEnd - CAPTURE_END_GRACE && rec.ts >= captureEnd - CAPTURE_END_GRACE;
   const ipVersion = rec.orig_h.includes(':') ? 6 : 4;
@@ -36,57 +42,58 @@ export function flowOutcome(rec: FlowRecord, captureEnd: number): OutcomeResult 
     const meaning = icmpErrorMeaning(ipVersion, rec.icmp.type, rec.icmp.code);
     if (meaning !== 'other')
       return {
-        outcome: meaning,
+        network: meaning,
         reason: `ICMP ${rec.icmp.name} from ${rec.icmp.reporter} (${plural(rec.icmp.count, 'error')}) answered ${plural(rec.orig_pkts, 'packet')}`,
       };
   }
 
   if (rec.proto === 'tcp') {
-    const tlsFailed = hasFinding(rec, 'tls-handshake-failed');
     switch (rec.conn_state) {
       case 'REJ':
         return {
-          outcome: 'refused',
+          network: 'refused',
           reason: `the SYN was answered by a reset (conn_state REJ, ${plural(rec.orig_pkts, 'packet')} sent)`,
         };
       case 'S0':
       case 'RSTOS0':
       case 'SH':
         if (nearEnd && rec.orig_pkts <= 1)
-          return { outcome: 'incomplete', reason: 'the capture ended within seconds of the first SYN' };
+          return { network: 'incomplete', reason: 'the capture ended within seconds of the first SYN' };
         return {
-          outcome: 'no-answer',
+          network: 'no-answer',
           reason: `${plural(rec.orig_pkts, 'packet')} (SYN${rec.orig_pkts > 1 ? 's and retries' : ''}) got no answer (conn_state ${rec.conn_state})`,
         };
       case 'RSTRH':
       case 'SHR':
         return {
-          outcome: 'incomplete',
+          network: 'incomplete',
           reason: `only the responder's side of the handshake was captured (conn_state ${rec.conn_state})`,
         };
       default: {
         const both = `${rec.orig_pkts}/${rec.resp_pkts} packets`;
+        if (answeredBy === 'path' && RESET_AFTER_HANDSHAKE.has(rec.conn_state))
+          return {
+            network: 'refused',
+            reason: `TCP connected (${both}), then a device on the path reset the connection (conn_state ${rec.conn_state})`,
+          };
         // No handshake in the capture: it started mid-connection (issue 3's "incomplete"), even
         // when packets flowed both ways (the per-role rows still count that as the port working).
-        if (rec.orig_from !== 'syn' && rec.orig_from !== 'syn-ack') {
-          if (tlsFailed && rec.resp_pkts > 0) return { outcome: 'no-answer', reason: tlsFailed.message };
+        if (rec.orig_from !== 'syn' && rec.orig_from !== 'syn-ack')
           return {
-            outcome: 'incomplete',
+            network: 'incomplete',
             reason:
               rec.orig_pkts > 0 && rec.resp_pkts > 0
                 ? `the capture started mid-connection (no handshake seen); packets flowed both ways (${both}, conn_state ${rec.conn_state})`
                 : `the capture started mid-connection and saw one direction only (conn_state ${rec.conn_state})`,
           };
-        }
-        if (tlsFailed) return { outcome: 'no-answer', reason: `TCP connected, but ${tlsFailed.message}` };
         // Established and never closed before the capture ended: it worked, but the capture ended mid-flow.
         if (rec.conn_state === 'S1' && rec.end_reason === 'end-of-capture')
           return {
-            outcome: 'incomplete',
+            network: 'incomplete',
             reason: `TCP handshake completed and the connection was still open when the capture ended (${both})`,
           };
         return {
-          outcome: 'answered',
+          network: 'answered',
           reason: `TCP handshake completed (conn_state ${rec.conn_state}, ${both})`,
         };
       }
@@ -96,24 +103,24 @@ export function flowOutcome(rec: FlowRecord, captureEnd: number): OutcomeResult 
   if (rec.proto === 'udp') {
     const oneWayMedia = hasFinding(rec, 'rtp-one-way');
     if (rec.orig_pkts > 0 && rec.resp_pkts > 0) {
-      if (oneWayMedia) return { outcome: 'one-way', reason: oneWayMedia.message };
-      return { outcome: 'answered', reason: `datagrams both ways (${rec.orig_pkts}/${rec.resp_pkts})` };
+      if (oneWayMedia) return { network: 'one-way', reason: oneWayMedia.message };
+      return { network: 'answered', reason: `datagrams both ways (${rec.orig_pkts}/${rec.resp_pkts})` };
     }
     const sent = rec.orig_pkts > 0 ? rec.orig_pkts : rec.resp_pkts;
     const from = rec.orig_pkts > 0 ? 'originator' : 'responder';
     if (nearEnd && sent <= 2)
-      return { outcome: 'incomplete', reason: 'the capture ended before a reply could arrive' };
+      return { network: 'incomplete', reason: 'the capture ended before a reply could arrive' };
     if (rec.app === 'rtp' || rec.app === 'rtcp' || (rec.app === undefined && sent >= STREAM_PACKETS))
       return {
-        outcome: 'one-way',
+        network: 'one-way',
         reason: `${plural(sent, rec.app === 'rtp' ? 'RTP packet' : 'datagram')} from the ${from} only, none back`,
       };
     const noResponse = hasFinding(rec, 'stun-no-response');
     return {
-      outcome: 'no-answer',
+      network: 'no-answer',
       reason: noResponse ? noResponse.message : `${plural(sent, 'datagram')} from the ${from}, no reply`,
     };
   }
 
-  return { outcome: 'not-judged', reason: `${rec.proto} is not judged against the catalog` };
+  return { network: 'not-judged', reason: `${rec.proto} is not judged against the catalog` };
 }

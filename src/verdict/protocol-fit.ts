@@ -25,7 +25,20 @@ const FITS: Record<string, readonly string[]> = {
   'rtp-tcp': ['rtp', 'rtcp', 'stun', 'tls', 'ms-turn-tcp'],
   'app-sharing': ['rtp', 'rtcp', 'stun', 'tls', 'ms-turn-tcp'],
   'file-transfer': ['tls', 'rtp', 'stun'],
+  // Rows of the later catalogs (Lync 2013, Skype for Business, Teams, OCS 2007 R2).
+  'psom-mtls': ['tls', 'psom'],
+  mtls: ['tls'],
+  xmpp: ['tls'],
+  'xmpp-mtls': ['tls'],
+  msmq: [],
+  'sql-browser': [],
+  dns: [],
+  // The sources name no protocol (the Bandwidth Policy Service's 5080 and 448): nothing seen there is a misfit.
+  tcp: ['tls', 'ms-turn-tcp', 'psom', 'sip', 'stun', 'rtp', 'rtcp', 'http', 'dcerpc', 'smb'],
 };
+
+/** The catalog protocol labels this table knows (a test holds every catalog row's label against it). */
+export const FIT_LABELS: ReadonlySet<string> = new Set(Object.keys(FITS));
 
 /** Below this confidence a recognized app is not trusted enough to call a mismatch. */
 export const MISMATCH_CONFIDENCE = 0.8;
