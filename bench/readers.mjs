@@ -8,6 +8,7 @@
  *   reader       our readCapture() with an empty onRecord
  *   decode       readCapture() + decodePacket() into one PacketView
  *   table        readCapture() + decodePacket() + FlowTable.add() (no recognizers, no output)
+ *   recognize    readFlowRecords(): the table plus the recognizers and a record per flow (no output)
  *
  * Usage: node bench/readers.mjs <mode> <capture.pcap>
  */
@@ -94,12 +95,22 @@ async function ours(stage) {
   return { packets, captured, flows: stage === 'table' ? flows : undefined };
 }
 
+async function recognize() {
+  const { readFlowRecords } = await import(new URL('recognize/records.js', dist));
+  let flows = 0;
+  const r = await readFlowRecords([file], { onRecord: () => flows++ });
+  const c = r.captures[0];
+  if (c.error) throw c.error;
+  return { packets: c.packets, captured: c.capturedBytes, flows };
+}
+
 const modes = {
   'buffer-loop': bufferLoop,
   'pcap-parser': pcapParser,
   reader: () => ours('reader'),
   decode: () => ours('decode'),
   table: () => ours('table'),
+  recognize,
 };
 if (!modes[mode] || !file) {
   console.error(`usage: node bench/readers.mjs <${Object.keys(modes).join('|')}> <capture.pcap>`);

@@ -271,7 +271,9 @@ describe('analyze: one flow per verdict', () => {
     const html = runCli(['analyze', capture, '--topology', topology, '--format', 'html']);
     expect(html.status).toBe(0);
     expect(html.stdout).toMatch(/^<!doctype html>/);
-    expect(html.stdout).not.toContain('<script>');
+    // The SNI's markup is text: escaped in the page, never a script element of its own.
+    expect(html.stdout).not.toContain('<script>alert(1)');
+    expect(html.stdout.match(/<script[ >]/g)).toHaveLength(2); // the JSON data block and the page script
     expect(html.stdout).not.toContain('\x1b');
     const json = analyzeJson();
     const tls = json.flows.find((f) => f.orig_p === 41001)!;

@@ -18,6 +18,11 @@ export const CLIENT6 = 'fd00:1::5';
 export const FE = '10.0.0.10';
 export const FE6 = 'fd00::10';
 export const EDGE = '10.0.0.20';
+/**
+ * The caller of the plaintext SIP call: TCP 5060 on the Front End is the static-route port for
+ * trusted applications (remote call control and the like), so the topology gives it that role.
+ */
+export const CALLER = '10.1.0.7';
 /** Text from packets that a careless renderer would run as script. */
 export const HOSTILE = "<script>document.title='x'</script>";
 
@@ -52,12 +57,12 @@ function stunBinding(tid: number): Buffer {
 }
 
 function call(t: Trace): void {
-  const c = new ByteConn(t, { client: CLIENT, server: FE, cport: 45060, sport: 5060 }).handshake();
+  const c = new ByteConn(t, { client: CALLER, server: FE, cport: 45060, sport: 5060 }).handshake();
   const common = [
-    'Via: SIP/2.0/TCP 10.1.0.5:45060;branch=z9hG4bK-report-1',
+    `Via: SIP/2.0/TCP ${CALLER}:45060;branch=z9hG4bK-report-1`,
     `From: "${HOSTILE}" <sip:alice@contoso.com>;tag=a1`,
     'To: <sip:bob@contoso.com>',
-    'Call-ID: report-call-1@10.1.0.5',
+    `Call-ID: report-call-1@${CALLER}`,
   ];
   const withTag = [...common.slice(0, 2), 'To: <sip:bob@contoso.com>;tag=b1', common[3]];
   c.send(
@@ -71,7 +76,7 @@ function call(t: Trace): void {
         `User-Agent: ${HOSTILE}`,
         'Content-Type: application/sdp',
       ],
-      sdp(CLIENT, 40000),
+      sdp(CALLER, 40000),
     ),
   );
   c.send(false, sipMessage('SIP/2.0 100 Trying', [...common, 'CSeq: 1 INVITE']));
@@ -85,7 +90,7 @@ function call(t: Trace): void {
   );
   c.send(true, sipMessage('ACK sip:bob@contoso.com SIP/2.0', [...withTag, 'CSeq: 1 ACK']));
   // The audio goes out and nothing comes back: one-way media.
-  for (let i = 0; i < 12; i++) udpDatagram(t, CLIENT, FE, 40000, 50020, rtp(i));
+  for (let i = 0; i < 12; i++) udpDatagram(t, CALLER, FE, 40000, 50020, rtp(i));
   c.send(true, sipMessage('BYE sip:bob@contoso.com SIP/2.0', [...withTag, 'CSeq: 2 BYE']));
   c.send(false, sipMessage('SIP/2.0 200 OK', [...withTag, 'CSeq: 2 BYE']));
   c.close();
@@ -146,7 +151,12 @@ export function writeReportCapture(): ReportCapture {
   writeFileSync(
     topology,
     JSON.stringify({
-      roles: { 'front-end': [FE, FE6], 'edge-internal': [EDGE], client: ['10.1.0.0/16', 'fd00:1::/64'] },
+      roles: {
+        'front-end': [FE, FE6],
+        'edge-internal': [EDGE],
+        client: ['10.1.0.0/16', 'fd00:1::/64'],
+        'trusted-application': [CALLER],
+      },
     }),
   );
   return { dir, capture, topology };
