@@ -11,6 +11,7 @@ import {
   APPLICATION_PROBLEMS,
   CONNECTIVITY_PROBLEMS,
   EXPECTATION_PROBLEMS,
+  VERDICTS,
   isProblem,
   type JudgedFlow,
   type Verdict,
@@ -78,7 +79,7 @@ const VERDICT_PHRASE: Record<string, string> = {
   'one-way': 'flows one way only',
   failed: 'fails in the application',
   mismatch: 'carries another protocol',
-  unexpected: 'is used by a peer the catalog does not name there',
+  unexpected: 'comes from a peer the catalog does not name there',
 };
 
 /** Why it happens and what to change, per verdict (the catalog's rule text comes with the card). */
@@ -287,7 +288,11 @@ export function displayFilter(flows: readonly JudgedFlow[]): string {
 function verdictPhrase(verdicts: Partial<Record<string, number>>): string {
   const problems = Object.keys(verdicts)
     .filter((v) => (verdicts[v] ?? 0) > 0 && VERDICT_PHRASE[v] !== undefined)
-    .sort((a, b) => problemRank(a as Verdict) - problemRank(b as Verdict));
+    .sort(
+      (a, b) =>
+        problemRank(a as Verdict) - problemRank(b as Verdict) ||
+        VERDICTS.indexOf(a as Verdict) - VERDICTS.indexOf(b as Verdict),
+    );
   return problems.map((v) => VERDICT_PHRASE[v]).join(' or ');
 }
 
@@ -489,7 +494,7 @@ export function verdictSentence(cards: readonly Card[], tally: Tally): string {
   if (failing.length > 0) parts.push(`${count(failing, 'required port')} failing: ${clauses(failing)}`);
   if (wrongProtocol.length > 0)
     parts.push(
-      `${count(wrongProtocol, 'required port')} not carrying what the catalog expects: ${clauses(wrongProtocol)}`,
+      `${plural(wrongProtocol.length, 'required port')} ${wrongProtocol.length === 1 ? 'sees' : 'see'} traffic the catalog does not expect: ${clauses(wrongProtocol)}`,
     );
   if (unexpected.length > 0)
     parts.push(
