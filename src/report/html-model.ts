@@ -330,11 +330,18 @@ function changeText(
   hosts: string[],
   role: string,
   inbound: boolean,
+  worst?: string,
 ): string {
   const peerText = peers.map((g) => g.label).join(', ') || 'its peers';
   const hostText = hosts.slice(0, 4).join(', ') + (hosts.length > 4 ? ` (+${hosts.length - 4})` : '');
   const to = `${hostText || role} (${role})`;
+  if (worst === 'mismatch')
+    return `No firewall change: make ${label} on ${to} carry the protocol the catalog expects.`;
+  if (worst === 'unexpected')
+    return `Check that ${peerText} should reach ${label} on ${to} directly; if so, give it its role in the topology.`;
   if (status === 'unexpected') return `Close ${label} to ${to}, or add it to the catalog if it is needed.`;
+  if (worst === 'one-way')
+    return `Allow ${label} both ways between ${peerText} and ${to}: the return direction got nothing.`;
   if (status === 'app') return `No firewall change: fix the application on ${to}.`;
   return inbound ? `Allow ${label} from ${peerText} to ${to}.` : `Allow ${label} from ${to} to ${peerText}.`;
 }
@@ -392,7 +399,7 @@ function buildCards(analysis: Analysis, byKey: Map<string, JudgedFlow[]>, rules?
         reason: row.first_failure?.reason ?? '',
         advice: VERDICT_ADVICE[worst === 'unexpected' ? 'unexpected-peer' : (worst ?? 'blocked')] ?? '',
         fix,
-        change: changeText(status, label, affected, hosts, r.role, inbound),
+        change: changeText(status, label, affected, hosts, r.role, inbound, worst),
         rules: rules ? rules(fix) : [],
         filter: displayFilter(flows),
         key,
