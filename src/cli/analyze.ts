@@ -15,13 +15,7 @@ import {
 } from '../topology/topology.js';
 import { DEFAULT_MAX_RECORDS, analyzeCaptures } from '../verdict/analyze.js';
 import { loadCatalogForAnalysis, type LoadedCatalog } from '../verdict/catalog-access.js';
-import {
-  APPLICATION_PROBLEMS,
-  CONNECTIVITY_PROBLEMS,
-  EXPECTATION_PROBLEMS,
-  isProblem,
-  type Verdict,
-} from '../verdict/types.js';
+import { SUMMARY_LIST_LIMITS, captureSummary, mergeSummaries } from '../verdict/merge.js';
 import { renderTable, terminalWidth } from '../report/table.js';
 import { renderHtml } from '../report/html.js';
 import { addFlowTableOptions } from './flows.js';
@@ -30,9 +24,12 @@ import { positiveInt, type FlowTableCliOptions } from './options.js';
 import { createProgress } from './progress.js';
 import { heapTick } from './heap.js';
 import { summaryLines } from './summary.js';
+import { failing, type FailOn } from './fail-on.js';
+import { analyzeEach, defaultJobs } from './each.js';
+import { InputError, expandInputs } from './inputs.js';
+import { mergedFails, renderMerged } from './merge.js';
 
-type Format = 'table' | 'json' | 'ndjson' | 'html';
-type FailOn = 'blocked' | 'failed' | 'unexpected' | 'any' | 'none';
+type Format = 'table' | 'json' | 'ndjson' | 'html' | 'summary';
 
 interface AnalyzeOptions extends FlowTableCliOptions {
   maxRecords?: number;
@@ -44,6 +41,8 @@ interface AnalyzeOptions extends FlowTableCliOptions {
   out?: string;
   failOn: FailOn;
   infer?: boolean;
+  each?: boolean;
+  jobs?: number;
 }
 
 function collect(value: string, previous: string[]): string[] {
@@ -77,7 +76,7 @@ export function registerAnalyze(program: Command): void {
     )
     .addOption(
       new Option('-f, --format <format>', 'report format')
-        .choices(['table', 'json', 'ndjson', 'html'])
+        .choices(['table', 'json', 'ndjson', 'html', 'summary'])
         .default('table'),
     )
     .option('-o, --out <file>', 'write the report to a file instead of standard output')
@@ -93,18 +92,19 @@ export function registerAnalyze(program: Command): void {
       )
         .choices(['blocked', 'failed', 'unexpected', 'any', 'none'])
         .default('none'),
+    )
+    .option(
+      '--each',
+      'analyse every capture (files, folders, quoted globs) on its own, several at once, then merge them per role',
+    )
+    .option(
+      '-j, --jobs <n>',
+      `captures analysed at once with --each (default: the number of cores, ${defaultJobs()} here)`,
+      positiveInt('--jobs', 256),
     );
   addFlowTableOptions(cmd).action(async (captures: string[], opts: AnalyzeOptions) => {
     process.exitCode = await runAnalyze(captures, opts);
   });
-}
-
-function failing(verdict: Verdict, failOn: FailOn): boolean {
-  if (failOn === 'none') return false;
-  if (failOn === 'blocked') return CONNECTIVITY_PROBLEMS.has(verdict);
-  if (failOn === 'failed') return APPLICATION_PROBLEMS.has(verdict);
-  if (failOn === 'unexpected') return EXPECTATION_PROBLEMS.has(verdict);
-  return isProblem(verdict);
 }
 
 function fail(message: string): number {
@@ -130,6 +130,7 @@ export async function runAnalyze(captures: string[], opts: AnalyzeOptions): Prom
     throw err;
   }
 
+  if (opts.each === true) return runAnalyzeEach(captures, opts, given);
   const output = openOutput(opts.out);
   const writer = opts.format === 'ndjson' ? ndjsonWriter(output) : undefined;
   const progress = createProgress(opts.progress !== false);
@@ -139,6 +140,8 @@ export async function runAnalyze(captures: string[], opts: AnalyzeOptions): Prom
     topology: given,
     infer: opts.infer,
     maxRecords: opts.maxRecords,
+    // A summary lists more peers and hosts per row, so that merging summaries stays exact.
+    listLimits: opts.format === 'summary' ? SUMMARY_LIST_LIMITS : undefined,
     // NDJSON with a given topology streams each judged flow as it ends.
     stream: opts.format === 'ndjson',
     onJudged: (j, streamed) => {
@@ -164,17 +167,65 @@ export async function runAnalyze(captures: string[], opts: AnalyzeOptions): Prom
     await writer.end();
   } else {
     const text =
-      opts.format === 'json'
-        ? JSON.stringify(analysis, null, 2) + '\n'
-        : opts.format === 'html'
-          ? renderHtml(analysis)
-          : renderTable(analysis, {
-              width: terminalWidth(process.env, process.stdout.isTTY ? process.stdout.columns : undefined),
-            });
+      opts.format === 'summary'
+        ? JSON.stringify(captureSummary(captures.join(', '), run)) + '\n'
+        : opts.format === 'json'
+          ? JSON.stringify(analysis, null, 2) + '\n'
+          : opts.format === 'html'
+            ? renderHtml(analysis)
+            : renderTable(analysis, {
+                width: terminalWidth(process.env, process.stdout.isTTY ? process.stdout.columns : undefined),
+              });
     output.stream.write(text);
     await output.close();
   }
   for (const line of summaryLines(run.captures, run.stats)) process.stderr.write(line + '\n');
   if (run.captures.some((c) => c.error !== undefined)) return 2;
   return failed ? 1 : 0;
+}
+
+/** `--each`: every capture on its own in worker threads, then merged (as `merge` does). */
+async function runAnalyzeEach(captures: string[], opts: AnalyzeOptions, given: Topology): Promise<number> {
+  if (opts.format === 'ndjson')
+    return fail(
+      '--format ndjson cannot be combined with --each: use --format summary (one JSON line per capture) or json',
+    );
+  let inputs: string[];
+  try {
+    inputs = expandInputs(captures);
+  } catch (err) {
+    if (err instanceof InputError) return fail(err.message);
+    throw err;
+  }
+  const tool = { name: 'lync-port-audit', version: packageVersion() };
+  const output = openOutput(opts.out);
+  const { docs, failed } = await analyzeEach(
+    inputs,
+    (input, id) => ({
+      kind: 'analyze',
+      id,
+      input,
+      catalog: opts.catalog ?? 'lync2010',
+      mediaPorts: opts.mediaPorts ?? [],
+      topology: given,
+      infer: opts.infer,
+      maxRecords: opts.maxRecords,
+      maxFlows: opts.maxFlows,
+      tcpTimeout: opts.tcpTimeout,
+      udpTimeout: opts.udpTimeout,
+      seed: opts.seed,
+      tool,
+    }),
+    { jobs: opts.jobs ?? defaultJobs(), progress: opts.progress !== false },
+  );
+  const merged = mergeSummaries(docs, tool);
+  if (opts.format === 'summary') for (const d of docs) output.stream.write(JSON.stringify(d) + '\n');
+  else output.stream.write(renderMerged(merged, opts.format));
+  await output.close();
+  process.stderr.write(
+    `lync-port-audit: ${inputs.length} captures, ${failed.length} failed; ${merged.summary.packets} packets, ${merged.summary.flows} flows, ${merged.summary.problems} problems\n`,
+  );
+  for (const f of failed) process.stderr.write(`error: ${f.message}\n`);
+  if (failed.length > 0) return 2;
+  return mergedFails(merged, opts.failOn) ? 1 : 0;
 }

@@ -16,6 +16,7 @@ const COMMANDS: Record<string, () => Promise<(program: Command) => void>> = {
   analyze: async () => (await import('./analyze.js')).registerAnalyze,
   flows: async () => (await import('./flows.js')).registerFlows,
   catalog: async () => (await import('./catalog.js')).registerCatalog,
+  merge: async () => (await import('./merge.js')).registerMerge,
 };
 
 /** The program with every command, or only `command` when that names one (the first argument of a run). */

@@ -1,12 +1,18 @@
 /**
- * Inferring roles from the traffic when the user gives no topology: a host that answers (or is
- * asked) on ports only one role listens on is that role (5067/5068/5070: Mediation; 444, 5062-5065,
- * 8057: Front End; UDP 3478: an A/V Edge); a host that talks to those servers on their ports is a
- * client. Every inferred role carries its evidence in words, and reports show it.
+ * Inferring roles from the traffic when the user gives no topology: a host that answers on ports
+ * only one role listens on is that role (5067/5068/5070: Mediation; 444, 5062-5065, 8057: Front
+ * End; UDP 3478: an A/V Edge). Only answered traffic counts: an unanswered SYN (a port scan, a
+ * blocked port) proves nothing about what listens there. Addresses in Microsoft 365's published
+ * Teams / Skype for Business Online ranges are the `microsoft-365` role (cloud.ts), whatever they
+ * answer. A host that talks to those servers, or to Microsoft 365, is a client; a host whose DHCP
+ * requests carry the vendor class MS-UC-Client is a client, CPE-OCPHONE a phone (Lync Phone
+ * Edition); a host that only sends SIP to a Mediation Server's gateway ports is a PSTN gateway.
+ * Every inferred role carries its evidence in words, and reports show it.
  * Streaming: evidence is accumulated per host (bounded by MAX_HOSTS), then resolved once.
  */
 import type { FlowRecord } from '../flow/record.js';
 import { isPrivateAddress, parsePrefix } from './address.js';
+import { CLOUD_ROLE, cloudRange } from './cloud.js';
 import type { RoleEvidence, Topology } from './topology.js';
 
 /**
@@ -16,9 +22,13 @@ import type { RoleEvidence, Topology } from './topology.js';
 const NUMERIC_ORDER = new Intl.Collator('en', { numeric: true });
 
 const MAX_HOSTS = 100_000;
+const MAX_DHCP_XIDS = 10_000;
 /** Ports too common to say anything about a Lync role on their own. */
 const GENERIC_PORTS = new Set([53, 67, 68, 80, 135, 443, 445, 8080]);
 const CLIENT_ROLES = new Set(['client', 'phone']);
+/** DHCP option 60 vendor classes of Lync endpoints ([MS-DHCPN] / the Lync 2010 DHCP notes). */
+const MS_UC_CLIENT = 'MS-UC-Client';
+const CPE_OCPHONE = 'CPE-OCPHONE';
 
 export interface ListenPort {
   port: number;
@@ -35,11 +45,24 @@ interface HostEvidence {
   listens: Map<string, PortEvidence>;
   /** Servers this host contacted: "tcp/5061@10.0.0.10" → flows. */
   contacts: Map<string, number>;
+  /** The Lync vendor class (option 60) of this host's DHCP requests. */
   dhcpVendorClass?: string;
+}
+
+interface DhcpMessageLike {
+  op?: string;
+  xid?: string;
+  ciaddr?: string;
+  yiaddr?: string;
+  vendor_class?: string;
 }
 
 export class RoleInference {
   private readonly hosts = new Map<string, HostEvidence>();
+  /** DHCP requests from 0.0.0.0 with a Lync vendor class, by transaction id, until a reply offers the address. */
+  private readonly pendingVendors = new Map<string, string>();
+  /** DHCP replies' offered addresses (yiaddr), by transaction id. */
+  private readonly offers = new Map<string, string>();
 
   private host(address: string): HostEvidence | undefined {
     let h = this.hosts.get(address);
@@ -57,7 +80,8 @@ export class RoleInference {
     const resp = this.host(rec.resp_h);
     if (resp) {
       const e = resp.listens.get(key) ?? { answered: 0, attempted: 0 };
-      const answered = rec.resp_pkts > 0 && rec.conn_state !== 'REJ';
+      // Answered by the responder itself: packets back that are not only a reset to the SYN.
+      const answered = rec.resp_pkts > 0 && rec.conn_state !== 'REJ' && rec.conn_state !== 'RSTRH';
       if (answered) e.answered++;
       else e.attempted++;
       resp.listens.set(key, e);
@@ -67,9 +91,36 @@ export class RoleInference {
       const c = `${key}@${rec.resp_h}`;
       if (orig.contacts.size < 1000 || orig.contacts.has(c))
         orig.contacts.set(c, (orig.contacts.get(c) ?? 0) + 1);
-      const vendor = rec.app === 'dhcp' ? (rec.app_detail?.vendor_class as string | undefined) : undefined;
-      if (vendor !== undefined) orig.dhcpVendorClass = vendor;
     }
+    if (rec.app === 'dhcp') this.addDhcp(rec);
+  }
+
+  /**
+   * The vendor class of each DHCP request, given to the address it is about: the client's own
+   * address (ciaddr, as a DHCPINFORM carries it), the request's source when it has one, or the
+   * address a server's reply with the same transaction id offers (yiaddr: a DHCPDISCOVER comes
+   * from 0.0.0.0, and its OFFER is a flow of its own), RFC 2131 sections 4.1 and 4.3.
+   */
+  private addDhcp(rec: FlowRecord): void {
+    const messages = rec.app_detail?.messages;
+    if (!Array.isArray(messages)) return;
+    for (const m of messages as DhcpMessageLike[]) {
+      if (m.xid === undefined) continue;
+      if (m.op === 'reply' && m.yiaddr !== undefined) {
+        if (this.offers.size < MAX_DHCP_XIDS) this.offers.set(m.xid, m.yiaddr);
+        continue;
+      }
+      if (m.op !== 'request' || (m.vendor_class !== MS_UC_CLIENT && m.vendor_class !== CPE_OCPHONE)) continue;
+      const address = m.ciaddr ?? (rec.orig_h !== '0.0.0.0' && rec.orig_p === 68 ? rec.orig_h : undefined);
+      if (address !== undefined) this.setVendor(address, m.vendor_class);
+      else if (this.pendingVendors.size < MAX_DHCP_XIDS) this.pendingVendors.set(m.xid, m.vendor_class);
+    }
+  }
+
+  private setVendor(address: string, vendor: string): void {
+    const h = this.host(address);
+    // A phone's class is the more specific: it wins over MS-UC-Client seen for the same address.
+    if (h && h.dhcpVendorClass !== CPE_OCPHONE) h.dhcpVendorClass = vendor;
   }
 
   /**
@@ -77,6 +128,10 @@ export class RoleInference {
    * its catalog rows say it listens on.
    */
   infer(listenPorts: ReadonlyMap<string, readonly ListenPort[]>): Topology {
+    for (const [xid, vendor] of this.pendingVendors) {
+      const offered = this.offers.get(xid);
+      if (offered !== undefined) this.setVendor(offered, vendor);
+    }
     // Which roles listen on each distinctive port.
     const rolesByPort = new Map<string, string[]>();
     for (const [role, ports] of listenPorts) {
@@ -91,12 +146,21 @@ export class RoleInference {
     }
     const evidence: RoleEvidence[] = [];
     const serverRoles = new Map<string, string[]>();
+    // Microsoft 365 first: a Teams relay answers UDP 3478 as an A/V Edge does, but it is not one.
+    for (const address of this.hosts.keys()) {
+      const range = cloudRange(address);
+      if (range === undefined) continue;
+      evidence.push({ role: CLOUD_ROLE, address, evidence: `in ${range.prefix.text}, ${range.source}` });
+      serverRoles.set(address, [CLOUD_ROLE]);
+    }
     for (const [address, h] of this.hosts) {
+      if (serverRoles.has(address)) continue;
       const score = new Map<string, { points: number; ports: string[] }>();
       for (const [key, e] of h.listens) {
         const roles = rolesByPort.get(key);
-        if (!roles) continue;
-        const text = `${key.replace('/', ' ').toUpperCase()} (${e.answered > 0 ? `answered ${e.answered}` : `asked ${e.attempted}, never answered`})`;
+        // Only answered traffic says what listens: an unanswered SYN proves nothing.
+        if (!roles || e.answered === 0) continue;
+        const text = `${key.replace('/', ' ').toUpperCase()} (answered ${e.answered}${e.attempted > 0 ? `, unanswered ${e.attempted}` : ''})`;
         for (const role of roles) {
           const s = score.get(role) ?? { points: 0, ports: [] };
           s.points += 1 / roles.length;
@@ -128,11 +192,13 @@ export class RoleInference {
           evidence: `${s.ports.slice(0, 4).join(', ')}${s.ports.length > 4 ? ', ...' : ''}`,
         });
     }
-    // Clients and PSTN gateways: who talks to the servers found above, on their ports.
+    // Clients, phones and PSTN gateways: who talks to the servers and the cloud found above (not
+    // to other clients: that would make everyone a client of everyone), and the DHCP evidence.
     for (const [address, h] of this.hosts) {
       if (serverRoles.has(address)) continue;
       let toServers = 0;
       let toMediation = 0;
+      let toCloud = 0;
       const examples: string[] = [];
       for (const [c, n] of h.contacts) {
         const [key, server] = c.split('@');
@@ -140,25 +206,31 @@ export class RoleInference {
         if (!roles) continue;
         const port = Number(key.split('/')[1]);
         if (roles.includes('mediation') && (port === 5067 || port === 5068)) toMediation += n;
+        else if (roles.includes(CLOUD_ROLE)) toCloud += n;
         else toServers += n;
         if (examples.length < 3) examples.push(`${key.replace('/', ' ').toUpperCase()} to ${server}`);
       }
-      if (toMediation > 0 && toServers === 0) {
-        evidence.push({
-          role: 'pstn-gateway',
-          address,
-          evidence: `sends SIP to the Mediation Server: ${examples.join(', ')}`,
-        });
-        serverRoles.set(address, ['pstn-gateway']);
-      } else if (h.dhcpVendorClass === 'CPE-OCPHONE') {
-        evidence.push({ role: 'phone', address, evidence: 'DHCP vendor class CPE-OCPHONE' });
-        serverRoles.set(address, ['phone']);
-      } else if (toServers > 0 || h.dhcpVendorClass === 'MS-UC-Client') {
-        const why =
-          toServers > 0 ? `connects to servers: ${examples.join(', ')}` : 'DHCP vendor class MS-UC-Client';
-        evidence.push({ role: 'client', address, evidence: why });
-        serverRoles.set(address, ['client']);
+      const vendor = h.dhcpVendorClass;
+      let role: string | undefined;
+      let why = '';
+      if (vendor === CPE_OCPHONE) {
+        role = 'phone';
+        why = `DHCP vendor class ${CPE_OCPHONE} (Lync Phone Edition)`;
+      } else if (toMediation > 0 && toServers === 0 && toCloud === 0 && vendor === undefined) {
+        role = 'pstn-gateway';
+        why = `sends SIP to the Mediation Server: ${examples.join(', ')}`;
+      } else if (vendor === MS_UC_CLIENT || toServers > 0 || toMediation > 0 || toCloud > 0) {
+        role = 'client';
+        const reasons: string[] = [];
+        if (vendor === MS_UC_CLIENT) reasons.push(`DHCP vendor class ${MS_UC_CLIENT}`);
+        if (toServers + toMediation > 0 || toCloud > 0)
+          reasons.push(
+            `${toCloud > 0 && toServers + toMediation === 0 ? 'talks to Microsoft 365' : 'connects to servers'}: ${examples.join(', ')}`,
+          );
+        why = reasons.join('; ');
       }
+      if (role === undefined) continue;
+      evidence.push({ role, address, evidence: why });
     }
     evidence.sort((a, b) => a.role.localeCompare(b.role) || NUMERIC_ORDER.compare(a.address, b.address));
     return {

@@ -16,7 +16,8 @@ import type { Analysis, AnalysisSummary } from './analysis.js';
 import type { LoadedCatalog } from './catalog-access.js';
 import { HostTtls } from './answered-by.js';
 import { judgeFlow } from './judge.js';
-import { RoleAggregator } from './roles.js';
+import { RoleAggregator, type ListLimits } from './roles.js';
+import { ScanDetector, scanNote } from './scan.js';
 import { isProblem, type JudgedFlow, type Verdict } from './types.js';
 
 /** Flow records kept for the report and the cross-flow steps (about 3 KB each). */
@@ -47,6 +48,8 @@ export interface AnalyzeCapturesOptions {
   seed?: number;
   /** The recognizers offered every flow's payload (default: all of them). */
   recognizers?: readonly Recognizer[];
+  /** How many peers and hosts the role summaries list (default: the report's 10 and 50). */
+  listLimits?: ListLimits;
   tool?: { name: string; version: string };
   beforeRead?: () => Promise<void> | undefined;
   onProgress?: (input: string, consumed: number, total: number | undefined) => void;
@@ -80,6 +83,7 @@ export async function analyzeCaptures(
   const resolver = new RoleResolver(given);
   const aggregator = new RoleAggregator(loaded.access);
   const ttls = new HostTtls();
+  const scans = new ScanDetector();
   let firstTs = Infinity;
   let lastTs = -Infinity;
   const verdicts: Partial<Record<Verdict, number>> = {};
@@ -115,6 +119,7 @@ export async function analyzeCaptures(
       if (rec.ts + rec.duration > lastTs) lastTs = rec.ts + rec.duration;
       if (inferring) inference.add(rec);
       ttls.add(rec);
+      scans.add(rec);
       // Streaming with a given topology judges each flow as it ends (bounded memory, no
       // cross-flow links); otherwise the records are kept for the cross-flow steps.
       if (streaming) take(judgeFlow(rec, { catalog: loaded.access, roles: resolver, captureEnd: now, ttls }));
@@ -147,7 +152,7 @@ export async function analyzeCaptures(
   records.length = 0;
   for (const e of topology.entries) aggregator.declareRole(e.role);
 
-  const roles = aggregator.summaries();
+  const roles = aggregator.summaries(opts.listLimits);
 
   const notes: string[] = [];
   if (result.stats.evicted > 0)
@@ -166,6 +171,7 @@ export async function analyzeCaptures(
       `${overflowed} flows beyond --max-records ${maxRecords} were judged as they ended: they count in the verdicts and roles but are not listed, and are not linked across flows` +
         (inferring ? '; roles were inferred from the flows before them' : ''),
     );
+  for (const scan of scans.scans().slice(0, 5)) notes.push(scanNote(scan));
   if (inferring && topology.inferred.length === 0)
     notes.push('no roles could be inferred: give a topology with --topology or --role');
 

@@ -13,6 +13,7 @@ import {
   rowsForRole,
   type Catalog,
 } from '../catalog/index.js';
+import { CLOUD_ROLE } from '../topology/cloud.js';
 import type { ListenPort } from '../topology/infer.js';
 import type { CatalogAccess, RowLike } from './types.js';
 
@@ -73,7 +74,9 @@ export function loadCatalogForAnalysis(
   let catalog = loadCatalog(nameOrPath);
   if (mediaPortOptions.length > 0)
     catalog = applyMediaPortOverrides(catalog, parseMediaPortOverrides(mediaPortOptions));
-  const roleIds = new Set([...Object.keys(catalog.roles), ...Object.keys(catalog.groups ?? {})]);
+  // Microsoft 365 is a role of its own whatever the catalog (topology/cloud.ts); a catalog without
+  // rows for it leaves its traffic outside the audit.
+  const roleIds = new Set([...Object.keys(catalog.roles), ...Object.keys(catalog.groups ?? {}), CLOUD_ROLE]);
   const listenPorts = new Map<string, ListenPort[]>();
   for (const role of Object.keys(catalog.roles)) {
     const ports: ListenPort[] = [];

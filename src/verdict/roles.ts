@@ -23,8 +23,13 @@ import type {
 } from './types.js';
 import { isProblem } from './types.js';
 
-const MAX_PEERS = 10;
-const MAX_HOSTS = 50;
+/** How many peers and hosts a role summary lists (the counts beside them are exact). */
+export interface ListLimits {
+  peers: number;
+  hosts: number;
+}
+
+export const REPORT_LIST_LIMITS: ListLimits = { peers: 10, hosts: 50 };
 
 export interface PeerCount {
   peer: string;
@@ -300,13 +305,13 @@ export class RoleAggregator {
     if (u.peers.size < 10_000) u.peers.add(inbound ? flow.orig_h : flow.resp_h);
   }
 
-  summaries(): RoleSummary[] {
+  summaries(limits: ListLimits = REPORT_LIST_LIMITS): RoleSummary[] {
     const out: RoleSummary[] = [];
     for (const [role, acc] of this.roles) {
       const rows: RowSummary[] = [];
       for (const { row, peers, working } of acc.rows.values()) {
         const all = [...peers.values()].sort((a, b) => b.flows - a.flows);
-        row.problem_peers = all.slice(0, MAX_PEERS);
+        row.problem_peers = all.slice(0, limits.peers);
         row.problem_peer_count = new Set(all.map((p) => p.peer)).size;
         const problems = Object.entries(row.verdicts).some(([v, n]) => n! > 0 && isProblem(v as Verdict));
         row.status = problems ? 'problem' : working > 0 ? 'ok' : 'seen';
@@ -316,14 +321,14 @@ export class RoleAggregator {
       const unexpected = [...acc.unexpected.values()]
         .map(({ port, peers }) => ({
           ...port,
-          peers: [...peers].slice(0, MAX_PEERS),
+          peers: [...peers].slice(0, limits.peers),
           peer_count: peers.size,
         }))
         .sort((a, b) => b.flows - a.flows || a.port - b.port);
       const hosts = [...acc.hosts].sort();
       out.push({
         role,
-        hosts: hosts.slice(0, MAX_HOSTS),
+        hosts: hosts.slice(0, limits.hosts),
         host_count: hosts.length,
         problems: acc.problems,
         flows: acc.flows,

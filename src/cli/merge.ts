@@ -1,0 +1,150 @@
+/**
+ * `lync-port-audit merge <summary...>`: combines capture summaries (`analyze --format summary`,
+ * one JSON line per capture, from any number of machines) into one report per role, the report
+ * `analyze --each` prints for the same captures. Exit status: 0, 1 when --fail-on finds what it
+ * names, 2 when a summary file cannot be read (the others are still merged and reported).
+ */
+import { readFileSync } from 'node:fs';
+import { Option, type Command } from 'commander';
+import { renderHtml } from '../report/html.js';
+import { renderCaptures } from '../report/captures.js';
+import { renderTable, terminalWidth } from '../report/table.js';
+import {
+  SummaryError,
+  checkSummary,
+  mergeSummaries,
+  type CaptureSummaryDoc,
+  type MergedAnalysis,
+} from '../verdict/merge.js';
+import type { Verdict } from '../verdict/types.js';
+import { FAIL_ON_CHOICES, failing, type FailOn } from './fail-on.js';
+import { openOutput } from './output.js';
+import { packageVersion } from './version.js';
+
+export type MergedFormat = 'table' | 'json' | 'html';
+
+interface MergeOptions {
+  format: MergedFormat;
+  out?: string;
+  failOn: FailOn;
+}
+
+/** Reads summary files: each a JSON summary, or summaries one per line. Unreadable files are reported. */
+export function readSummaries(files: readonly string[]): { docs: CaptureSummaryDoc[]; errors: string[] } {
+  const docs: CaptureSummaryDoc[] = [];
+  const errors: string[] = [];
+  for (const file of files) {
+    let text: string;
+    try {
+      text = readFileSync(file === '-' ? 0 : file, 'utf8');
+    } catch (err) {
+      errors.push(`${file}: cannot read: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+      continue;
+    }
+    const lines = text.split('\n');
+    let found = 0;
+    for (let i = 0; i < lines.length; i++) {
+      const line = lines[i].trim();
+      if (line.length === 0) continue;
+      const where = lines.length > 2 ? `${file}: line ${i + 1}` : file;
+      let doc: unknown;
+      try {
+        doc = JSON.parse(line);
+      } catch (err) {
+        // A pretty-printed single summary spans lines: try the whole file once.
+        if (found === 0) {
+          try {
+            docs.push(checkSummary(JSON.parse(text), file));
+            found++;
+          } catch (whole) {
+            errors.push(
+              whole instanceof SummaryError ? whole.message : `${where}: not JSON: ${(err as Error).message}`,
+            );
+          }
+        } else errors.push(`${where}: not JSON: ${(err as Error).message}`);
+        break;
+      }
+      try {
+        docs.push(checkSummary(doc, where));
+        found++;
+      } catch (err) {
+        errors.push((err as Error).message);
+      }
+    }
+    if (found === 0 && !errors.some((e) => e.startsWith(file)))
+      errors.push(`${file}: no summary in this file`);
+  }
+  return { docs, errors };
+}
+
+/** The merged report in the chosen format. */
+export function renderMerged(merged: MergedAnalysis, format: MergedFormat): string {
+  if (format === 'json') return JSON.stringify(merged, null, 2) + '\n';
+  if (format === 'html') return renderHtml(merged);
+  const width = terminalWidth(process.env, process.stdout.isTTY ? process.stdout.columns : undefined);
+  return renderCaptures(merged, width) + renderTable(merged, { width });
+}
+
+export function mergedFails(merged: MergedAnalysis, failOn: FailOn): boolean {
+  return (Object.entries(merged.summary.verdicts) as [Verdict, number | undefined][]).some(
+    ([v, n]) => (n ?? 0) > 0 && failing(v, failOn),
+  );
+}
+
+export function registerMerge(program: Command): void {
+  program
+    .command('merge')
+    .description(
+      'merge capture summaries (analyze --format summary, from any number of machines) into one report per role',
+    )
+    .argument(
+      '<summary...>',
+      'summary files: one JSON summary each, or one summary per line; "-" reads standard input',
+    )
+    .addOption(
+      new Option('-f, --format <format>', 'report format')
+        .choices(['table', 'json', 'html'])
+        .default('table'),
+    )
+    .option('-o, --out <file>', 'write the report to a file instead of standard output')
+    .addOption(
+      new Option(
+        '--fail-on <what>',
+        'exit with status 1 when merged flows have these verdicts (as for analyze)',
+      )
+        .choices([...FAIL_ON_CHOICES])
+        .default('none'),
+    )
+    .addHelpText(
+      'after',
+      `
+Examples:
+  # on each machine (or batch job), one summary per capture
+  lync-port-audit analyze --format summary -o client-07.summary.json client-07.pcapng
+  # in one place: the report per role, and which captures fail where
+  lync-port-audit merge *.summary.json
+  lync-port-audit merge --format html -o report.html site-a/*.json site-b/*.json`,
+    )
+    .action((files: string[], opts: MergeOptions) => {
+      process.exitCode = runMerge(files, opts);
+    });
+}
+
+function runMerge(files: string[], opts: MergeOptions): number {
+  const { docs, errors } = readSummaries(files);
+  for (const e of errors) process.stderr.write(`lync-port-audit: ${e}\n`);
+  if (docs.length === 0) {
+    process.stderr.write('lync-port-audit: no summaries to merge\n');
+    return 2;
+  }
+  const merged = mergeSummaries(docs, { name: 'lync-port-audit', version: packageVersion() });
+  const output = openOutput(opts.out);
+  output.stream.write(renderMerged(merged, opts.format));
+  void output.close();
+  process.stderr.write(
+    `lync-port-audit: merged ${docs.length} capture summar${docs.length === 1 ? 'y' : 'ies'}: ${merged.summary.packets} packets, ${merged.summary.flows} flows, ${merged.summary.problems} problems\n`,
+  );
+  // A capture that could not be read (in full) when it was analysed fails the merge as it fails --each.
+  if (errors.length > 0 || merged.captures.some((c) => c.error !== undefined)) return 2;
+  return mergedFails(merged, opts.failOn) ? 1 : 0;
+}
