@@ -45,7 +45,19 @@ const names = scenarioNames();
 const scenarios = new Map<string, Scenario>(names.map((n) => [n, loadScenario(n)]));
 const labTopology = loadTopology(join(LAB_DIR, 'topology.json'));
 const runSh = readFileSync(join(LAB_DIR, 'run.sh'), 'utf8');
-const VERDICTS = ['ok', 'blocked', 'refused', 'filtered', 'unexpected', 'mismatch', 'one-way', 'incomplete'];
+const VERDICTS = [
+  'ok',
+  'blocked',
+  'refused',
+  'filtered',
+  'failed',
+  'unexpected',
+  'mismatch',
+  'one-way',
+  'incomplete',
+];
+/** The axis fields a scenario may pin down, compared as they are. */
+const AXES = ['network', 'expectation', 'app_outcome', 'app_outcome_finding', 'answered_by'] as const;
 
 /**
  * The capture's flows as `analyze` judges them with the lab's topology: every field of `flows`
@@ -93,6 +105,14 @@ function checkSide(f: FlowExpectation, want: SideExpectation, rec: JudgedFlow | 
     bad.push(`${where}: orig_pkts ${rec.orig_pkts}, want ${JSON.stringify(want.orig_pkts)}`);
   if (want.resp_pkts !== undefined && !countOk(rec.resp_pkts, want.resp_pkts))
     bad.push(`${where}: resp_pkts ${rec.resp_pkts}, want ${JSON.stringify(want.resp_pkts)}`);
+  for (const axis of AXES)
+    if (want[axis] !== undefined && rec[axis] !== want[axis])
+      bad.push(`${where}: ${axis} ${rec[axis]} (${rec.reason}), want ${want[axis]}`);
+  if (want.answered_by_evidence) {
+    const got = rec.answered_by_evidence as Record<string, unknown> | undefined;
+    for (const [k, v] of Object.entries(want.answered_by_evidence))
+      if (got?.[k] !== v) bad.push(`${where}: answered_by_evidence.${k} ${String(got?.[k])}, want ${v}`);
+  }
   if (want.icmp) {
     const got = rec.icmp
       ? {
@@ -240,7 +260,7 @@ describe('live lab', () => {
     return () => {
       if (lab.dir && process.env.LPA_LAB_KEEP !== '1') rmSync(lab.dir, { recursive: true, force: true });
     };
-  }, 180_000);
+  }, 630_000);
 
   const cases = names.flatMap((n) => SIDES.map((side) => [n, side] as [string, Side]));
   it.for(cases)('%s, %s side', ([name, side], ctx) => {

@@ -308,12 +308,18 @@ run_scenario() {
   log "peers listening"
 
   # --- the client side's actions ----------------------------------------------------------------
-  # tls LOCAL LPORT SERVER SPORT LINE: a TLS session from a fixed local port that sends one line
-  # and closes; s_server -rev answers it. Bounded at 2.5 s (a dropped SYN is sent twice).
+  # tls LOCAL LPORT SERVER SPORT LINE [S_CLIENT OPTIONS...]: a TLS session from a fixed local port
+  # that sends one line and closes; s_server -rev answers it. Bounded at 2.5 s (a dropped SYN is
+  # sent twice). Extra options change the client (-verify_return_error, -cipher, ...).
   tls() {
     { printf '%s\r\n' "$5"; sleep 0.3; } |
       timeout 2.5 ip netns exec "$NS_C" openssl s_client -connect "$(hostport "$3" "$4")" \
-        -bind "$(hostport "$1" "$2")" -quiet -no_ign_eof -nocommands -verify_quiet -noservername >>"$W/client.log" 2>&1
+        -bind "$(hostport "$1" "$2")" -quiet -no_ign_eof -nocommands -verify_quiet -noservername "${@:6}" >>"$W/client.log" 2>&1
+  }
+  # connect LOCAL LPORT SERVER SPORT: a plain TCP connection from a fixed local port that sends
+  # nothing and closes after a second (or fails at once on a reset or an ICMP error).
+  connect() {
+    { sleep 0.5; } | timeout 2.5 ip netns exec "$NS_C" socat -T 1 - "TCP:$(hostport "$3" "$4"),bind=$(hostport "$1" "$2")" >>"$W/client.log" 2>&1
   }
   # call TRANSPORT LOCAL SIP_PORT MEDIA_PORT SERVER SPORT: one sipp call with RTP both ways.
   call() {
@@ -367,6 +373,20 @@ run_scenario() {
           -p 45167 -m 1 -s lab "$MED4:5067" -nostdin -timeout 2s -timeout_error >/dev/null 2>>"$W/client.log") ;;
       during:telnet-edge-ext)
         { sleep 0.5; } | timeout 2.5 ip netns exec "$NS_C" socat -T 1 - "TCP4:$EE4:23,bind=$C4:40023" >>"$W/client.log" 2>&1 ;;
+      # A client on the Mediation Server's TCP 5068, which the catalog names for the PSTN gateway.
+      during:call-client-med-tcp) call t1 "$C4" 45168 40010 "$MED4" 5068 ;;
+      during:connect-client-med-5068-a) connect "$C4" 41068 "$MED4" 5068 ;;
+      during:connect-client-med-5068-b) connect "$C4" 42068 "$MED4" 5068 ;;
+      # A client that does not trust the server's (self-signed) certificate: it ends the handshake
+      # with the alert unknown_ca. TLS 1.2, so that the alert is in the clear.
+      during:sip-tls-fe-cert-rejected)
+        tls "$C4" 40161 "$FE4" 5061 'REGISTER sip:lab.test SIP/2.0' -tls1_2 -verify_return_error ;;
+      # A client offering only a cipher suite the server does not have (RSA key exchange against an
+      # EC certificate): the server ends the handshake with the alert handshake_failure.
+      during:sip-tls-fe-no-shared-cipher)
+        tls "$C4" 40162 "$FE4" 5061 'REGISTER sip:lab.test SIP/2.0' -tls1_2 -cipher AES128-SHA ;;
+      # PSOM compatibility port 8058: nothing listens there, so the Front End's own kernel resets.
+      during:psom-compat-fe) connect "$C4" 40158 "$FE4" 8058 ;;
       during:smb-edge-int)
         { sh "$PEERS/smb.sh" request; sleep 0.3; } |
           timeout 2.5 ip netns exec "$NS_C" socat -T 1 - "TCP4:$EI4:445,bind=$C4:40445" >/dev/null 2>>"$W/client.log" ;;
