@@ -155,6 +155,8 @@ export async function runAnalyze(captures: string[], opts: AnalyzeOptions): Prom
     tcpTimeout: opts.tcpTimeout,
     udpTimeout: opts.udpTimeout,
     seed: opts.seed,
+    keepDuplicates: opts.keepDuplicates,
+    duplicateWindow: opts.duplicateWindow,
     tool: { name: 'lync-port-audit', version: packageVersion() },
     beforeRead: () => writer?.ready(),
     onProgress: (input, consumed, total) => {
@@ -182,7 +184,7 @@ export async function runAnalyze(captures: string[], opts: AnalyzeOptions): Prom
     output.stream.write(text);
     await output.close();
   }
-  for (const line of summaryLines(run.captures, run.stats)) process.stderr.write(line + '\n');
+  for (const line of summaryLines(run.captures, run.stats, run.duplicates)) process.stderr.write(line + '\n');
   if (run.captures.some((c) => c.error !== undefined)) return 2;
   return failed ? 1 : 0;
 }
