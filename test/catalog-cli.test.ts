@@ -7,6 +7,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { listProducts, loadCatalog } from '../src/catalog/index.js';
 import { runCli } from './helpers/cli.js';
 import { REPO_ROOT } from './helpers/shared.js';
 
@@ -14,22 +15,24 @@ interface JsonRow {
   id: string;
   roles: string[];
   direction: string;
-  peers?: string[];
+  peers: string[];
   service: string;
   ports: string;
   transport: string;
   protocol: string;
   notes: string;
-  source: { ref: string; title: string; url?: string };
+  source: { ref: string; detail?: string };
   corrected?: { summary: string; source: { ref: string } };
   seed?: { text: string; ports?: string };
   overridden?: { setting: string; was: string };
 }
 
+/** catalog --format json prints a catalog file, with what it was asked in `generated`. */
 interface JsonDoc {
+  generated: { by: string; from: string; query: Record<string, string> };
   product: string;
   title: string;
-  query: Record<string, string>;
+  sources: Record<string, { title: string; url?: string }>;
   rows: JsonRow[];
 }
 
@@ -82,7 +85,7 @@ describe('lync-port-audit catalog', () => {
   it('--role front-end --format json: the Front End rows with ports as written and their sources', () => {
     const doc = json(['--role', 'front-end']);
     expect(doc.product).toBe('lync2010');
-    expect(doc.query).toEqual({ role: 'front-end' });
+    expect(doc.generated.query).toEqual({ role: 'front-end' });
     for (const row of doc.rows) {
       expect(
         ['front-end', 'internal-servers'].some((r) => row.roles.includes(r)),
@@ -90,7 +93,7 @@ describe('lync-port-audit catalog', () => {
       ).toBe(true);
       for (const field of ['id', 'service', 'ports', 'transport', 'protocol', 'notes'] as const)
         expect(typeof row[field], `${row.id}.${field}`).toBe('string');
-      expect(row.source.ref).toBeTruthy();
+      expect(doc.sources[row.source.ref]?.title, row.id).toBeTruthy();
     }
     const sip = doc.rows.find((r) => r.id === 'fe-5061-sip');
     expect(sip).toMatchObject({
@@ -99,8 +102,11 @@ describe('lync-port-audit catalog', () => {
       ports: '5061',
       transport: 'tcp',
       protocol: 'sip-tls',
-      source: { ref: 'seed', url: 'https://mimanu.com/2011/02/microsoft-lync-server-and-client-2010.html' },
+      source: { ref: 'seed' },
     });
+    expect(doc.sources.seed.url).toBe(
+      'https://mimanu.com/2011/02/microsoft-lync-server-and-client-2010.html',
+    );
     const video = doc.rows.find((r) => r.id === 'fe-av-conferencing-video-media');
     expect(video?.ports).toBe('57501-65535');
     expect(video?.transport).toBe('both');
@@ -112,7 +118,7 @@ describe('lync-port-audit catalog', () => {
 
   it('--from client --to edge-external lists both sides', () => {
     const doc = json(['--from', 'client', '--to', 'edge-external']);
-    expect(doc.query).toEqual({ from: 'client', to: 'edge-external' });
+    expect(doc.generated.query).toEqual({ from: 'client', to: 'edge-external' });
     expect(
       doc.rows.map((r) => `${r.roles.join('+')} ${r.direction} ${r.transport} ${r.ports} ${r.protocol}`),
     ).toEqual([
@@ -217,7 +223,7 @@ describe('lync-port-audit catalog', () => {
   it('usage errors: exit 2', () => {
     expect(errorRun(['--from', 'client'])).toContain('--from and --to go together');
     expect(errorRun(['--role', 'client', '--from', 'client', '--to', 'phone'])).toContain(
-      'cannot be used with',
+      '--role ROLE and --from/--to cannot be used together',
     );
     expect(errorRun(['--format', 'xml'])).toContain("argument 'xml' is invalid");
     expect(errorRun(['--media-ports', 'client-voice=1-2'])).toContain('unknown media range "client-voice"');
@@ -241,11 +247,131 @@ describe('lync-port-audit catalog', () => {
     const r = runCli(['catalog', '--help']);
     expect(r.status, r.stderr).toBe(0);
     for (const text of [
-      '--role <role>',
+      '--role <role|role=addr>',
       '--from <role>',
+      '--topology <file>',
+      '--diff <catalogs...>',
+      '--product <name>',
+      'nftables',
+      'windows-firewall',
       '--media-ports',
       'inbound rows are ports the role listens on',
     ])
       expect(r.stdout).toContain(text);
+  });
+
+  it('--format json is a catalog file: read back with --catalog it gives the same catalog, for every product', () => {
+    for (const product of listProducts()) {
+      const r = runCli(['catalog', '--product', product, '--format', 'json']);
+      expect(r.status, r.stderr).toBe(0);
+      const file = join(tmp, `${product}-out.json`);
+      writeFileSync(file, r.stdout);
+      const back = loadCatalog(file);
+      const original = loadCatalog(product);
+      expect(back.rows, product).toEqual(original.rows);
+      expect(back.roles, product).toEqual(original.roles);
+      expect(back.roleAddresses, product).toEqual(original.roleAddresses);
+      expect(back.endpoints, product).toEqual(original.endpoints);
+      // And once more through the CLI: the same document.
+      const again = runCli(['catalog', '--catalog', file, '--format', 'json']);
+      expect(again.status, again.stderr).toBe(0);
+      const strip = (text: string): unknown => ({ ...(JSON.parse(text) as JsonDoc), generated: undefined });
+      expect(strip(again.stdout)).toEqual(strip(r.stdout));
+    }
+  });
+
+  it('--format json with --role and --media-ports: the narrowed catalog reads back, overrides marked', () => {
+    const r = runCli([
+      'catalog',
+      '--role',
+      'client',
+      '--media-ports',
+      'client-audio=50000+20',
+      '--format',
+      'json',
+    ]);
+    expect(r.status, r.stderr).toBe(0);
+    const doc = JSON.parse(r.stdout) as JsonDoc & { generated: { mediaPorts: Record<string, string> } };
+    expect(doc.generated.mediaPorts).toEqual({ 'client-audio': '50000-50019' });
+    const file = join(tmp, 'client-narrow.json');
+    writeFileSync(file, r.stdout);
+    const back = loadCatalog(file);
+    expect(back.rows.map((x) => x.id)).toEqual(doc.rows.map((x) => x.id));
+    expect(back.rows.find((x) => x.id === 'client-audio-media')).toMatchObject({
+      ports: '50000-50019',
+      overridden: { setting: 'client-audio', was: '1024-65535' },
+    });
+  });
+
+  it('--diff lync2010 sfb2019: rows added, removed with the reason, changed field by field', () => {
+    const r = runCli(['catalog', '--diff', 'lync2010', 'sfb2019', '--format', 'json']);
+    expect(r.status, r.stderr).toBe(0);
+    const d = JSON.parse(r.stdout) as {
+      added: JsonRow[];
+      removed: Array<{ row: JsonRow; why?: { product: string; summary: string; source: string } }>;
+      changed: Array<{ id: string; fields: Record<string, { from: unknown; to: unknown }>; why: unknown[] }>;
+      roles: { added: string[]; removed: string[] };
+    };
+    const added = d.added.map((x) => x.id);
+    for (const id of ['servers-1434-sql-browser', 'fe-8060-web-mtls', 'fe-8061-web-mtls', 'fe-5086-mobility'])
+      expect(added).toContain(id);
+    // XMPP came with Lync 2013 and went with Skype for Business 2019: in neither catalog.
+    expect(added.some((id) => id.includes('xmpp'))).toBe(false);
+    const removed = new Map(d.removed.map((x) => [x.row.id, x.why]));
+    expect(removed.get('archiving-1801-msmq')).toMatchObject({ product: 'lync2013', source: 'L13-ARCH' });
+    expect(removed.get('edge-ext-av-media-tcp-in')).toMatchObject({ product: 'sfb2015', source: 'S15-EDGE' });
+    const focus = d.changed.find((c) => c.id === 'fe-444-focus-https');
+    expect(focus?.fields.peers).toEqual({
+      from: ['internal-servers'],
+      to: ['internal-servers', 'survivable-branch'],
+    });
+    expect(d.roles.added).toEqual(expect.arrayContaining(['office-web-apps', 'survivable-branch']));
+    const table = runCli(['catalog', '--diff', 'sfb2015', 'sfb2019']);
+    expect(table.status, table.stderr).toBe(0);
+    expect(table.stdout).toContain('0 rows added, 3 removed');
+    expect(table.stdout).toMatch(
+      /- edge-ext-5269-xmpp-in: .*\n {8}why: sfb2019: XMPP is not supported in Skype for Business Server 2019/,
+    );
+  });
+
+  it('--diff teams-2022072800 teams: the endpoints version and the published addresses', () => {
+    const r = runCli(['catalog', '--diff', 'teams-2022072800', 'teams']);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toContain('Endpoints list version: 2022072800 -> 2023073100');
+    expect(r.stdout).toContain(
+      'm365-media-relay: +52.122.0.0/15 +2603:1063::/39 -52.120.0.0/14 -2603:1063::/38',
+    );
+    expect(errorRun(['--diff', 'lync2010'])).toContain('--diff takes two catalogs');
+    expect(errorRun(['--diff', 'lync2010', 'sfb2019', '--role', 'client'])).toContain(
+      '--diff compares whole catalogs',
+    );
+  });
+
+  it('--catalog and --product work the same in catalog and analyze', () => {
+    const sample = join(REPO_ROOT, 'samples', 'edge-udp-blocked', 'capture.pcapng');
+    for (const args of [
+      ['--product', 'sfb2019'],
+      ['--catalog', 'sfb2019'],
+      ['--catalog', join(REPO_ROOT, 'catalog', 'sfb2019.json')],
+    ]) {
+      const c = runCli(['catalog', ...args, '--format', 'json']);
+      expect(c.status, c.stderr).toBe(0);
+      expect((JSON.parse(c.stdout) as JsonDoc).product).toBe('sfb2019');
+      const a = runCli(['analyze', '--no-progress', ...args, '--format', 'json', sample]);
+      expect(a.status, a.stderr).toBe(0);
+      expect(
+        (JSON.parse(a.stdout) as { summary: { catalog: { product: string } } }).summary.catalog.product,
+      ).toBe('sfb2019');
+    }
+    for (const command of [['catalog'], ['analyze', '--no-progress', sample]]) {
+      const unknown = runCli([...command, '--product', 'lync2099']);
+      expect(unknown.status).toBe(2);
+      expect(unknown.stderr).toContain(
+        '--product lync2099: no such built-in catalog; the built-in catalogs are',
+      );
+      const both = runCli([...command, '--product', 'sfb2019', '--catalog', 'lync2013']);
+      expect(both.status).toBe(2);
+      expect(both.stderr).toMatch(/cannot be used with/);
+    }
   });
 });

@@ -202,7 +202,10 @@ export function checkReferences(c: MergedCatalog, file: string): void {
       ['corrected.source.ref', row.corrected?.source],
       ['peersSource.ref', row.peersSource],
       ...disagreementSources(row.disagreement),
-      ...changes.map((ch, i): [string, SourceRef] => [`changes[${i}] (${ch.product}).source.ref`, ch.source]),
+      ...[...(row.changes ?? []), ...changes].map((ch, i): [string, SourceRef] => [
+        `changes[${i}] (${ch.product}).source.ref`,
+        ch.source,
+      ]),
     ];
     for (const [field, ref] of refs) {
       const bad = unknownSource(ref);

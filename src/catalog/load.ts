@@ -225,8 +225,11 @@ function buildRow(merged: MergedCatalog, placed: PlacedRow): CatalogRow {
   if (row.corrected !== undefined)
     out.corrected = { summary: row.corrected.summary, source: resolveSource(merged, row.corrected.source) };
   if (row.disagreement !== undefined) out.disagreement = resolveDisagreement(merged, row.disagreement);
-  if (placed.changes.length > 0)
-    out.changes = placed.changes.map((c) => ({ ...c, source: resolveSource(merged, c.source) }));
+  // A file written by `catalog --format json` carries the changes of the chain it came from.
+  const changes = [...(row.changes ?? []), ...placed.changes];
+  if (changes.length > 0)
+    out.changes = changes.map((c) => ({ ...c, source: resolveSource(merged, c.source) }));
+  if (row.overridden !== undefined) out.overridden = { ...row.overridden };
   return out;
 }
 

@@ -15,6 +15,7 @@ import {
 } from '../topology/topology.js';
 import { DEFAULT_MAX_RECORDS, analyzeCaptures } from '../verdict/analyze.js';
 import { loadCatalogForAnalysis, type LoadedCatalog } from '../verdict/catalog-access.js';
+import { addCatalogOptions, catalogSpec } from './catalog-options.js';
 import { SUMMARY_LIST_LIMITS, captureSummary, mergeSummaries } from '../verdict/merge.js';
 import { renderTable, terminalWidth } from '../report/table.js';
 import { renderHtml } from '../report/html.js';
@@ -36,6 +37,7 @@ interface AnalyzeOptions extends FlowTableCliOptions {
   topology?: string;
   role: string[];
   catalog?: string;
+  product?: string;
   mediaPorts: string[];
   format: Format;
   out?: string;
@@ -50,7 +52,7 @@ function collect(value: string, previous: string[]): string[] {
 }
 
 export function registerAnalyze(program: Command): void {
-  const cmd = program
+  const base = program
     .command('analyze')
     .description(
       'judge every flow against the Lync port catalog, per server role: what worked, what was blocked, what nobody expected',
@@ -66,8 +68,8 @@ export function registerAnalyze(program: Command): void {
       collect,
       [],
     )
-    .option('--infer', 'also infer roles for hosts the topology does not mention')
-    .option('-c, --catalog <name|file>', 'built-in catalog name or a catalog file', 'lync2010')
+    .option('--infer', 'also infer roles for hosts the topology does not mention');
+  const cmd = addCatalogOptions(base)
     .option(
       '--media-ports <range>',
       'override a media port range, e.g. client-audio=50000-50019 or server-video=57501-65535 (repeatable)',
@@ -116,7 +118,7 @@ export async function runAnalyze(captures: string[], opts: AnalyzeOptions): Prom
   // Catalog and topology first: a usage error should not cost a read of a 10 GB capture.
   let loaded: LoadedCatalog;
   try {
-    loaded = loadCatalogForAnalysis(opts.catalog ?? 'lync2010', opts.mediaPorts ?? []);
+    loaded = loadCatalogForAnalysis(catalogSpec(opts), opts.mediaPorts ?? []);
   } catch (err) {
     return fail((err as Error).message);
   }
@@ -205,7 +207,7 @@ async function runAnalyzeEach(captures: string[], opts: AnalyzeOptions, given: T
       kind: 'analyze',
       id,
       input,
-      catalog: opts.catalog ?? 'lync2010',
+      catalog: catalogSpec(opts),
       mediaPorts: opts.mediaPorts ?? [],
       topology: given,
       infer: opts.infer,

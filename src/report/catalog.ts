@@ -6,16 +6,30 @@
 import { createRequire } from 'node:module';
 import type CliTable3 from 'cli-table3';
 import { escapeTerminal } from './escape.js';
-import type { Catalog, CatalogRow, MediaPortKey } from '../catalog/index.js';
-import { mediaScope } from '../catalog/index.js';
+import type {
+  Catalog,
+  CatalogFile,
+  CatalogFileRow,
+  CatalogSource,
+  Disagreement,
+  MediaPortKey,
+  RoleAddresses,
+  SourceRef,
+} from '../catalog/index.js';
+import { mediaScope, type CatalogRow } from '../catalog/index.js';
+import type { FirewallPlan } from './firewall.js';
 
 /** cli-table3 is loaded when a table is drawn, not imported: that costs ~30 ms at every startup. */
 function tableClass(): typeof CliTable3 {
   return createRequire(import.meta.url)('cli-table3') as typeof CliTable3;
 }
 
-/** What the rows were selected for, as the output reports it. */
-export type CatalogQuery = { role: string } | { from: string; to: string } | Record<string, never>;
+/**
+ * What the rows were selected for, as the output reports it: one role, the traffic from one role
+ * to another (and back, with bothWays), or every row.
+ */
+export type CatalogQuery =
+  { role: string } | { from: string; to: string; bothWays?: boolean } | Record<string, never>;
 
 export interface CatalogView {
   catalog: Catalog;
@@ -25,38 +39,97 @@ export interface CatalogView {
   carriedRoles?: string[];
 }
 
-/** A row as JSON and CSV print it: the catalog row, field by field, in a stable order. */
-export function rowRecord(row: CatalogRow): Record<string, unknown> {
-  const out: Record<string, unknown> = {
+/** A resolved citation back in the form a catalog file writes it. */
+function refOf(source: CatalogSource): SourceRef {
+  return source.detail !== undefined ? { ref: source.ref, detail: source.detail } : { ref: source.ref };
+}
+
+function disagreementOf(d: Disagreement): Disagreement<SourceRef> {
+  return {
+    texts: d.texts.map((x) => ({ source: refOf(x.source), text: x.text })),
+    chosen: d.chosen,
+    why: d.why,
+  };
+}
+
+/** A row as a catalog file writes it (the loader reads it back as the same row). */
+export function fileRow(row: CatalogRow): CatalogFileRow {
+  const out: CatalogFileRow = {
     id: row.id,
     roles: row.roles,
     direction: row.direction,
-  };
-  if (row.peers !== undefined) out.peers = row.peers;
-  Object.assign(out, {
+    peers: row.peers,
     service: row.service,
     ports: row.ports,
-    portRanges: row.portRanges,
     transport: row.transport,
     protocol: row.protocol,
-  });
+    notes: row.notes,
+    source: refOf(row.source),
+  };
+  if (row.peersSource !== undefined) out.peersSource = refOf(row.peersSource);
   if (row.optional !== undefined) out.optional = row.optional;
   if (row.media !== undefined) out.media = row.media;
-  out.notes = row.notes;
-  out.source = row.source;
-  if (row.corrected !== undefined) out.corrected = row.corrected;
   if (row.seed !== undefined) out.seed = row.seed;
+  if (row.corrected !== undefined)
+    out.corrected = { summary: row.corrected.summary, source: refOf(row.corrected.source) };
+  if (row.disagreement !== undefined) out.disagreement = disagreementOf(row.disagreement);
+  if (row.changes !== undefined)
+    out.changes = row.changes.map((c) => ({
+      product: c.product,
+      summary: c.summary,
+      source: refOf(c.source),
+    }));
   if (row.overridden !== undefined) out.overridden = row.overridden;
   return out;
 }
 
-export function renderCatalogJson(view: CatalogView): string {
-  const doc = {
-    product: view.catalog.product,
-    title: view.catalog.title,
-    ...(view.catalog.extends !== undefined ? { extends: view.catalog.extends } : {}),
-    query: view.query,
-    rows: view.rows.map(rowRecord),
+/**
+ * JSON: a complete, self-contained catalog file (every source, role, group and protocol of the
+ * catalog, its "extends" chain resolved) holding the selected rows, so that the output can be
+ * given back with --catalog. `generated` says which catalog and which question it came from.
+ */
+export function renderCatalogJson(view: CatalogView, generatedBy: string): string {
+  const c = view.catalog;
+  const doc: CatalogFile = {
+    generated: {
+      by: generatedBy,
+      from: c.extends !== undefined ? `${c.product} (extends ${c.extends})` : c.product,
+      query: view.query,
+      ...(view.rows.some((r) => r.overridden !== undefined)
+        ? {
+            mediaPorts: Object.fromEntries(
+              view.rows.filter((r) => r.overridden).map((r) => [r.overridden!.setting, r.ports]),
+            ),
+          }
+        : {}),
+    },
+    product: c.product,
+    title: c.title,
+    ...(c.description !== undefined ? { description: c.description } : {}),
+    sources: c.sources,
+    roles: c.roles,
+    groups: c.groups,
+    protocols: c.protocols,
+    mediaPorts: Object.fromEntries(
+      Object.entries(c.mediaPorts).map(([k, s]) => [k, { ...s, source: refOf(s.source) }]),
+    ),
+    ...(c.endpoints !== undefined
+      ? { endpoints: { ...c.endpoints, source: refOf(c.endpoints.source) } }
+      : {}),
+    roleAddresses: Object.fromEntries(
+      Object.entries(c.roleAddresses).map(([role, a]): [string, RoleAddresses<SourceRef>] => {
+        const { source, disagreement, ...rest } = a;
+        return [
+          role,
+          {
+            ...rest,
+            source: refOf(source),
+            ...(disagreement !== undefined ? { disagreement: disagreementOf(disagreement) } : {}),
+          },
+        ];
+      }),
+    ),
+    rows: view.rows.map(fileRow),
   };
   return JSON.stringify(doc, null, 2) + '\n';
 }
@@ -78,6 +151,10 @@ const CSV_COLUMNS = [
   'notes',
   'source',
   'source_url',
+  'from_roles',
+  'from_addresses',
+  'to_roles',
+  'to_addresses',
 ] as const;
 
 /** RFC 4180 §2: fields with a comma, quote or line break are quoted, quotes doubled. */
@@ -85,7 +162,36 @@ export function csvField(value: string): string {
   return /[",\r\n]/.test(value) ? `"${value.replace(/"/g, '""')}"` : value;
 }
 
-export function renderCatalogCsv(view: CatalogView): string {
+/** The two sides of a row's rules, and their addresses ("any"; empty where none is known). */
+function sides(
+  plan: FirewallPlan,
+  rowId: string,
+): Record<'from_roles' | 'from_addresses' | 'to_roles' | 'to_addresses', string> {
+  const rules = plan.rules.filter((r) => r.row.id === rowId);
+  const side = (pick: 'from' | 'to'): [string, string] => {
+    const roles = [...new Set(rules.map((r) => r[pick]))];
+    if (roles.includes('any')) return [roles.join(' '), 'any'];
+    const addresses = roles.flatMap((role) => {
+      const s = plan.sets.get(role);
+      return s === undefined ? [] : [...s.v4, ...s.v6];
+    });
+    return [roles.join(' '), [...new Set(addresses)].join(' ')];
+  };
+  const [fromRoles, fromAddresses] = side('from');
+  const [toRoles, toAddresses] = side('to');
+  return {
+    from_roles: fromRoles,
+    from_addresses: fromAddresses,
+    to_roles: toRoles,
+    to_addresses: toAddresses,
+  };
+}
+
+/**
+ * CSV, one record per row: the row's fields, then the firewall rule it makes: which roles open
+ * the traffic and which receive it, with their addresses (from the topology or the catalog).
+ */
+export function renderCatalogCsv(view: CatalogView, plan: FirewallPlan): string {
   const lines = [CSV_COLUMNS.join(',')];
   for (const row of view.rows) {
     const source =
@@ -107,6 +213,7 @@ export function renderCatalogCsv(view: CatalogView): string {
       notes: row.notes,
       source,
       source_url: row.source.url ?? '',
+      ...sides(plan, row.id),
     };
     lines.push(CSV_COLUMNS.map((c) => csvField(values[c])).join(','));
   }
@@ -131,8 +238,13 @@ function heading(view: CatalogView): string {
         : '';
     return `${name}: ports for role ${query.role}${carried}, ${n}.\n${query.role}: ${escapeTerminal(what)}`;
   }
-  if ('from' in query) return `${name}: ports that must be open from ${query.from} to ${query.to}, ${n}.`;
-  return `${name}: every required port, ${n}.`;
+  const endpoints =
+    catalog.endpoints !== undefined
+      ? `\nAddresses: ${escapeTerminal(catalog.endpoints.list)}, version ${escapeTerminal(catalog.endpoints.version)}.`
+      : '';
+  if ('from' in query)
+    return `${name}: ports that must be open from ${query.from} to ${query.to}${query.bothWays === true ? ' and back' : ''}, ${n}.${endpoints}`;
+  return `${name}: every required port, ${n}.${endpoints}`;
 }
 
 function directionCell(row: CatalogRow): string {
@@ -144,7 +256,7 @@ function directionCell(row: CatalogRow): string {
 /** "tcp 5061", "tcp+udp 57501-65535 *": transport, ports as written, and the row's marks. */
 function portCell(row: CatalogRow): string {
   const transport = row.transport === 'both' ? 'tcp+udp' : row.transport;
-  const marks = `${row.corrected !== undefined ? ' *' : ''}${row.overridden !== undefined ? ' †' : ''}`;
+  const marks = `${row.corrected !== undefined ? ' *' : ''}${row.overridden !== undefined ? ' †' : ''}${row.disagreement !== undefined ? ' ‡' : ''}`;
   return `${transport} ${row.ports}${marks}`;
 }
 
@@ -191,6 +303,23 @@ export function renderCatalogTable(view: CatalogView, width = 140): string {
         `    ${r.id}: ${escapeTerminal(r.corrected?.summary ?? '')} (${r.corrected?.source.ref ?? ''})`,
       );
   }
+  const disagreeing = rows.filter((r) => r.disagreement !== undefined);
+  if (disagreeing.length > 0) {
+    out.push('‡ the sources disagree (both texts are kept in --format json); the row follows:');
+    for (const r of disagreeing)
+      out.push(
+        `    ${r.id}: ${escapeTerminal(r.disagreement?.chosen ?? '')}. ${escapeTerminal(r.disagreement?.why ?? '')}`,
+      );
+  }
+  const changed = rows.filter((r) => r.changes !== undefined && r.changes.length > 0);
+  if (changed.length > 0) {
+    out.push(`Changed by the catalogs ${catalog.product} extends:`);
+    for (const r of changed)
+      for (const c of r.changes ?? [])
+        out.push(
+          `    ${r.id} (${c.product}): ${escapeTerminal(c.summary)} (${escapeTerminal(c.source.ref)})`,
+        );
+  }
   const overridden = rows.filter((r) => r.overridden !== undefined);
   if (overridden.length > 0) {
     out.push('† media range set by --media-ports:');
@@ -217,7 +346,15 @@ export function renderCatalogTable(view: CatalogView, width = 140): string {
     }
   }
   const refs = [
-    ...new Set(rows.flatMap((r) => [r.source.ref, ...(r.corrected ? [r.corrected.source.ref] : [])])),
+    ...new Set(
+      rows.flatMap((r) => [
+        r.source.ref,
+        ...(r.corrected ? [r.corrected.source.ref] : []),
+        ...(r.peersSource ? [r.peersSource.ref] : []),
+        ...(r.disagreement?.texts.map((x) => x.source.ref) ?? []),
+        ...(r.changes?.map((c) => c.source.ref) ?? []),
+      ]),
+    ),
   ];
   out.push('Sources:');
   for (const ref of refs) {
