@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseNdjson, runCli } from './helpers/cli.js';
 import { writePcap } from './helpers/capture-writer.js';
-import { ByteConn, udpDatagram } from './helpers/app.js';
+import { ByteConn, stunBinding, udpDatagram } from './helpers/app.js';
 import { ACK, ETH_IPV4, PROTO_UDP, SYN, ethernet, filler, ipv4, udp } from './helpers/packets.js';
 import { Trace, TcpConn, unreachableFrame } from './helpers/traffic.js';
 import {
@@ -33,15 +33,6 @@ const HOSTILE_SNI = 'fe.contoso.com\x1b[31m<script>alert(1)</script>';
 let dir: string;
 let capture: string;
 let topology: string;
-
-function stunBinding(tid: number): Buffer {
-  // RFC 8489 section 5: type 0x0001, length 0, magic cookie, 96-bit transaction id.
-  const b = Buffer.alloc(20);
-  b.writeUInt16BE(0x0001, 0);
-  b.writeUInt32BE(0x2112a442, 4);
-  b.writeUInt32BE(tid, 16);
-  return b;
-}
 
 function tlsHandshake(t: Trace, cport: number, sport: number, sni: string): void {
   const c = new ByteConn(t, { client: CLIENT, server: FE, cport, sport }).handshake();

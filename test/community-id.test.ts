@@ -247,8 +247,9 @@ function endpointKey(proto: number, a: string, ap: number | null, b: string, bp:
   return `${proto} ${x < y ? `${x} ${y}` : `${y} ${x}`}`;
 }
 
+/** Every frame counted, as tshark counts it (exact duplicates are kept: see duplicates.test.ts). */
 function flowsOf(capture: string, extra: string[] = []): FlowRecord[] {
-  const run = runCli(['flows', '--no-progress', ...extra, capture]);
+  const run = runCli(['flows', '--no-progress', '--keep-duplicates', ...extra, capture]);
   expect(run.status, run.stderr).toBe(0);
   return parseNdjson<FlowRecord>(run.stdout);
 }

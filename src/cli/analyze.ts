@@ -19,6 +19,7 @@ import { addCatalogOptions, catalogSpec } from './catalog-options.js';
 import { SUMMARY_LIST_LIMITS, captureSummary, mergeSummaries } from '../verdict/merge.js';
 import { renderTable, terminalWidth } from '../report/table.js';
 import { renderHtml } from '../report/html.js';
+import { catalogFirewallRules } from '../report/html-firewall.js';
 import { addFlowTableOptions } from './flows.js';
 import { ndjsonWriter, openOutput } from './output.js';
 import { positiveInt, type FlowTableCliOptions } from './options.js';
@@ -154,6 +155,8 @@ export async function runAnalyze(captures: string[], opts: AnalyzeOptions): Prom
     tcpTimeout: opts.tcpTimeout,
     udpTimeout: opts.udpTimeout,
     seed: opts.seed,
+    keepDuplicates: opts.keepDuplicates,
+    duplicateWindow: opts.duplicateWindow,
     tool: { name: 'lync-port-audit', version: packageVersion() },
     beforeRead: () => writer?.ready(),
     onProgress: (input, consumed, total) => {
@@ -174,14 +177,14 @@ export async function runAnalyze(captures: string[], opts: AnalyzeOptions): Prom
         : opts.format === 'json'
           ? JSON.stringify(analysis, null, 2) + '\n'
           : opts.format === 'html'
-            ? renderHtml(analysis)
+            ? renderHtml(analysis, { firewallRules: catalogFirewallRules(loaded.catalog, given) })
             : renderTable(analysis, {
                 width: terminalWidth(process.env, process.stdout.isTTY ? process.stdout.columns : undefined),
               });
     output.stream.write(text);
     await output.close();
   }
-  for (const line of summaryLines(run.captures, run.stats)) process.stderr.write(line + '\n');
+  for (const line of summaryLines(run.captures, run.stats, run.duplicates)) process.stderr.write(line + '\n');
   if (run.captures.some((c) => c.error !== undefined)) return 2;
   return failed ? 1 : 0;
 }

@@ -2,7 +2,13 @@
 import type { Command } from 'commander';
 import { readFlowRecords } from '../recognize/records.js';
 import { ndjsonWriter, openOutput } from './output.js';
-import { positiveInt, positiveSeconds, uint16, type FlowTableCliOptions } from './options.js';
+import {
+  positiveInt,
+  positiveMilliseconds,
+  positiveSeconds,
+  uint16,
+  type FlowTableCliOptions,
+} from './options.js';
 import { summaryLines } from './summary.js';
 import { createProgress } from './progress.js';
 import { heapTick } from './heap.js';
@@ -25,6 +31,15 @@ export function addFlowTableOptions(cmd: Command): Command {
     .option('--tcp-timeout <seconds>', 'TCP inactivity timeout', positiveSeconds('--tcp-timeout'))
     .option('--udp-timeout <seconds>', 'UDP and ICMP inactivity timeout', positiveSeconds('--udp-timeout'))
     .option('--seed <n>', 'Community ID seed', uint16('--seed'), 0)
+    .option(
+      '--keep-duplicates',
+      'count exact duplicate frames (a mirror of both ports of a link) instead of dropping them',
+    )
+    .option(
+      '--duplicate-window <ms>',
+      'an identical frame within this many milliseconds of another is a duplicate (default 0.5)',
+      positiveMilliseconds('--duplicate-window'),
+    )
     .option('--no-progress', 'no progress bar on stderr');
 }
 
@@ -61,6 +76,8 @@ export async function runFlows(captures: string[], opts: FlowsOptions): Promise<
     tcpTimeout: opts.tcpTimeout,
     udpTimeout: opts.udpTimeout,
     otherTimeout: opts.udpTimeout,
+    keepDuplicates: opts.keepDuplicates,
+    duplicateWindow: opts.duplicateWindow,
     onRecord: (record) => writer.write(record),
     beforeRead: () => writer.ready(),
     onProgress: (input, consumed, total) => {
@@ -70,7 +87,8 @@ export async function runFlows(captures: string[], opts: FlowsOptions): Promise<
   });
   progress.stop();
   await writer.end();
-  for (const line of summaryLines(result.captures, result.stats)) process.stderr.write(line + '\n');
+  for (const line of summaryLines(result.captures, result.stats, result.duplicates))
+    process.stderr.write(line + '\n');
   return result.captures.some((c) => c.error !== undefined) ? 2 : 0;
 }
 

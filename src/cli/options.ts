@@ -19,6 +19,18 @@ export function positiveSeconds(name: string): (value: string) => number {
   };
 }
 
+/** A positive number of milliseconds, returned in seconds. */
+export function positiveMilliseconds(name: string): (value: string) => number {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!Number.isFinite(n) || n <= 0 || n > 60_000)
+      throw new InvalidArgumentError(
+        `${name} must be a positive number of milliseconds up to 60000, not "${value}"`,
+      );
+    return n / 1000;
+  };
+}
+
 export function uint16(name: string): (value: string) => number {
   return (value: string): number => {
     const n = Number(value);
@@ -35,4 +47,7 @@ export interface FlowTableCliOptions {
   udpTimeout?: number;
   seed?: number;
   progress?: boolean;
+  keepDuplicates?: boolean;
+  /** Seconds (the option is given in milliseconds). */
+  duplicateWindow?: number;
 }

@@ -30,7 +30,8 @@ export function describeCapture(c: CaptureSummary): string {
   return `${c.name}: ${parts.join(', ')}`;
 }
 
-export function summaryLines(captures: CaptureSummary[], stats: FlowTableStats): string[] {
+/** `duplicates`: exact duplicate frames dropped before the flow table (they count as packets read). */
+export function summaryLines(captures: CaptureSummary[], stats: FlowTableStats, duplicates = 0): string[] {
   const lines: string[] = [];
   const warnings = captures.reduce((s, c) => s + c.warningCount, 0);
   const errors = captures.filter((c) => c.error !== undefined).length;
@@ -40,10 +41,14 @@ export function summaryLines(captures: CaptureSummary[], stats: FlowTableStats):
   if (stats.reused) ended.push(`${n(stats.reused)} ended by port reuse`);
   ended.push(`${n(stats.evicted)} evicted by the ${n(stats.peakLiveFlows)}-flow peak`);
   lines.push(
-    `lync-port-audit: ${n(stats.packets)} packets, ${n(stats.flows)} flows (${ended.join(', ')}), ` +
+    `lync-port-audit: ${n(stats.packets + duplicates)} packets, ${n(stats.flows)} flows (${ended.join(', ')}), ` +
       `${n(warnings)} warning${warnings === 1 ? '' : 's'}, ${n(errors)} error${errors === 1 ? '' : 's'}`,
   );
   for (const c of captures) lines.push(`  ${describeCapture(c)}`);
+  if (duplicates > 0)
+    lines.push(
+      `  ${n(duplicates)} exact duplicate frame${duplicates === 1 ? '' : 's'} dropped (a mirror of both directions; --keep-duplicates counts them)`,
+    );
   const skipped: string[] = [];
   if (stats.notIp) skipped.push(`${n(stats.notIp)} not IP`);
   if (stats.truncated) skipped.push(`${n(stats.truncated)} cut before their headers`);

@@ -6,6 +6,7 @@ import { readCapture, type CaptureSummary } from '../capture/reader.js';
 import type { CaptureRecord } from '../capture/record.js';
 import { decodeInner, decodePacket } from '../decode/packet.js';
 import { DecodeStatus, createPacketView } from '../decode/view.js';
+import { DuplicateFilter } from './duplicates.js';
 import type { Flow } from './flow.js';
 import { FlowTable, type FlowTableOptions, type FlowTableStats } from './table.js';
 
@@ -16,6 +17,10 @@ export interface ReadFlowsOptions extends Omit<FlowTableOptions, 'onFlowEnd'> {
   beforeRead?: () => Promise<void> | undefined;
   onProgress?: (input: string, consumed: number, total: number | undefined) => void;
   stdin?: NodeJS.ReadableStream;
+  /** Count exact duplicate frames (a mirror of both ports of a link) as often as they appear. */
+  keepDuplicates?: boolean;
+  /** Seconds within which an identical frame is a duplicate (flow/duplicates.ts). */
+  duplicateWindow?: number;
   /**
    * Stops the read: checked before each read from an input, so it takes effect within one read
    * window; the interrupted capture's summary then carries the abort as its error.
@@ -26,6 +31,8 @@ export interface ReadFlowsOptions extends Omit<FlowTableOptions, 'onFlowEnd'> {
 export interface ReadFlowsResult {
   captures: CaptureSummary[];
   stats: FlowTableStats;
+  /** Exact duplicate frames dropped (their frame numbers are kept: the next frame is not renumbered). */
+  duplicates: number;
 }
 
 export async function readFlows(inputs: string[], options: ReadFlowsOptions): Promise<ReadFlowsResult> {
@@ -35,6 +42,7 @@ export async function readFlows(inputs: string[], options: ReadFlowsOptions): Pr
   });
   const view = createPacketView();
   const captures: CaptureSummary[] = [];
+  const duplicates = options.keepDuplicates === true ? null : new DuplicateFilter(options.duplicateWindow);
   let nextIndex = 1;
   const { signal } = options;
   const beforeRead =
@@ -47,6 +55,12 @@ export async function readFlows(inputs: string[], options: ReadFlowsOptions): Pr
         };
   const onRecord = (rec: CaptureRecord): void => {
     decodePacket(rec.buf, rec.offset, rec.caplen, rec.linkType, view);
+    if (
+      duplicates !== null &&
+      view.status === DecodeStatus.Ok &&
+      duplicates.isDuplicate(view, rec.buf, rec.offset, rec.caplen, rec.origLen, rec.tsSec, rec.tsNsec)
+    )
+      return;
     view.ts = rec.tsSec + rec.tsNsec / 1e9;
     table.add(view, rec.buf, rec.origLen, rec.index);
     // VXLAN: the outer UDP packet was its own flow's; now the frame it carries.
@@ -66,5 +80,5 @@ export async function readFlows(inputs: string[], options: ReadFlowsOptions): Pr
     captures.push(summary);
   }
   table.finish();
-  return { captures, stats: table.stats };
+  return { captures, stats: table.stats, duplicates: duplicates?.dropped ?? 0 };
 }

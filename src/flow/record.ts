@@ -60,6 +60,8 @@ export interface FlowRecord {
   end_reason: (typeof END_REASON_NAMES)[number];
   first_frame: number;
   last_frame: number;
+  /** Set on problem flows by `analyze` and `compare`: a Wireshark display filter for the flow (display-filter.ts). */
+  display_filter?: string;
   ttl: TtlRecord;
   vlan?: number;
   /** The tunnel (GRE, ERSPAN, VXLAN) the flow's packets were decapsulated from. */

@@ -11,6 +11,7 @@ import {
   APPLICATION_PROBLEMS,
   CONNECTIVITY_PROBLEMS,
   EXPECTATION_PROBLEMS,
+  VERDICTS,
   isProblem,
   type JudgedFlow,
   type Verdict,
@@ -78,7 +79,7 @@ const VERDICT_PHRASE: Record<string, string> = {
   'one-way': 'flows one way only',
   failed: 'fails in the application',
   mismatch: 'carries another protocol',
-  unexpected: 'is used by a peer the catalog does not name there',
+  unexpected: 'comes from a peer the catalog does not name there',
 };
 
 /** Why it happens and what to change, per verdict (the catalog's rule text comes with the card). */
@@ -287,7 +288,11 @@ export function displayFilter(flows: readonly JudgedFlow[]): string {
 function verdictPhrase(verdicts: Partial<Record<string, number>>): string {
   const problems = Object.keys(verdicts)
     .filter((v) => (verdicts[v] ?? 0) > 0 && VERDICT_PHRASE[v] !== undefined)
-    .sort((a, b) => problemRank(a as Verdict) - problemRank(b as Verdict));
+    .sort(
+      (a, b) =>
+        problemRank(a as Verdict) - problemRank(b as Verdict) ||
+        VERDICTS.indexOf(a as Verdict) - VERDICTS.indexOf(b as Verdict),
+    );
   return problems.map((v) => VERDICT_PHRASE[v]).join(' or ');
 }
 
@@ -325,11 +330,18 @@ function changeText(
   hosts: string[],
   role: string,
   inbound: boolean,
+  worst?: string,
 ): string {
   const peerText = peers.map((g) => g.label).join(', ') || 'its peers';
   const hostText = hosts.slice(0, 4).join(', ') + (hosts.length > 4 ? ` (+${hosts.length - 4})` : '');
   const to = `${hostText || role} (${role})`;
+  if (worst === 'mismatch')
+    return `No firewall change: make ${label} on ${to} carry the protocol the catalog expects.`;
+  if (worst === 'unexpected')
+    return `Check that ${peerText} should reach ${label} on ${to} directly; if so, give it its role in the topology.`;
   if (status === 'unexpected') return `Close ${label} to ${to}, or add it to the catalog if it is needed.`;
+  if (worst === 'one-way')
+    return `Allow ${label} both ways between ${peerText} and ${to}: the return direction got nothing.`;
   if (status === 'app') return `No firewall change: fix the application on ${to}.`;
   return inbound ? `Allow ${label} from ${peerText} to ${to}.` : `Allow ${label} from ${to} to ${peerText}.`;
 }
@@ -387,7 +399,7 @@ function buildCards(analysis: Analysis, byKey: Map<string, JudgedFlow[]>, rules?
         reason: row.first_failure?.reason ?? '',
         advice: VERDICT_ADVICE[worst === 'unexpected' ? 'unexpected-peer' : (worst ?? 'blocked')] ?? '',
         fix,
-        change: changeText(status, label, affected, hosts, r.role, inbound),
+        change: changeText(status, label, affected, hosts, r.role, inbound, worst),
         rules: rules ? rules(fix) : [],
         filter: displayFilter(flows),
         key,
@@ -489,7 +501,7 @@ export function verdictSentence(cards: readonly Card[], tally: Tally): string {
   if (failing.length > 0) parts.push(`${count(failing, 'required port')} failing: ${clauses(failing)}`);
   if (wrongProtocol.length > 0)
     parts.push(
-      `${count(wrongProtocol, 'required port')} not carrying what the catalog expects: ${clauses(wrongProtocol)}`,
+      `${plural(wrongProtocol.length, 'required port')} ${wrongProtocol.length === 1 ? 'sees' : 'see'} traffic the catalog does not expect: ${clauses(wrongProtocol)}`,
     );
   if (unexpected.length > 0)
     parts.push(

@@ -223,8 +223,15 @@ export function renderTable(analysis: Analysis, options: TableOptions = {}): str
       const arrow = row.direction === 'inbound' ? 'from' : 'to';
       say(`${arrow}: ${shown.join(', ')}`, '        ', '          ');
       const ff = row.first_failure;
-      if (ff)
+      if (ff) {
         say(`first failure ${formatTime(ff.ts)}: ${escapeTerminal(ff.reason)}`, '        ', '          ');
+        const frames =
+          ff.first_frame === ff.last_frame
+            ? `frame ${ff.first_frame}`
+            : `frames ${ff.first_frame}-${ff.last_frame}`;
+        if (ff.display_filter !== undefined)
+          say(`wireshark: ${ff.display_filter} (${frames})`, '        ', '          ');
+      }
     }
     out.push('');
   } else if (summary.judged === 0) {
@@ -346,6 +353,7 @@ export function renderTable(analysis: Analysis, options: TableOptions = {}): str
         '      ',
       );
       say(escapeTerminal(f.reason), '      ');
+      if (f.display_filter !== undefined) say(`wireshark: ${f.display_filter}`, '      ', '        ');
     }
     out.push('');
   }

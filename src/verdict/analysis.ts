@@ -16,6 +16,8 @@ export interface AnalysisSummary {
   tool: { name: string; version: string };
   captures: CaptureInfo[];
   packets: number;
+  /** Exact duplicate frames dropped (counted in `packets`, in no flow). */
+  duplicates_dropped?: number;
   flows: number;
   /** Capture time span (seconds since the epoch) of the flows seen. */
   first_ts: number | null;

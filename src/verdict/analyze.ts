@@ -6,6 +6,7 @@
 import type { CaptureSummary } from '../capture/reader.js';
 import type { FlowRecord } from '../flow/record.js';
 import type { FlowTableStats } from '../flow/table.js';
+import { displayFilter } from '../flow/display-filter.js';
 import { readFlowRecords } from '../recognize/records.js';
 import { buildCalls } from '../recognize/calls.js';
 import { linkRpcFlows } from '../recognize/rpc-links.js';
@@ -46,6 +47,10 @@ export interface AnalyzeCapturesOptions {
   udpTimeout?: number;
   /** Community ID seed. */
   seed?: number;
+  /** Count exact duplicate frames (a mirror of both ports of a link) instead of dropping them. */
+  keepDuplicates?: boolean;
+  /** Seconds within which an identical frame is a duplicate (flow/duplicates.ts). */
+  duplicateWindow?: number;
   /** The recognizers offered every flow's payload (default: all of them). */
   recognizers?: readonly Recognizer[];
   /** How many peers and hosts the role summaries list (default: the report's 10 and 50). */
@@ -62,6 +67,8 @@ export interface AnalyzeCapturesResult {
   streamed: boolean;
   captures: CaptureSummary[];
   stats: FlowTableStats;
+  /** Exact duplicate frames dropped before decoding. */
+  duplicates: number;
 }
 
 function withInferred(given: Topology, inferred: Topology): Topology {
@@ -93,7 +100,11 @@ export async function analyzeCaptures(
   const take = (j: JudgedFlow, keep = true): void => {
     verdicts[j.verdict] = (verdicts[j.verdict] ?? 0) + 1;
     if (j.verdict !== 'outside') judgedCount++;
-    if (isProblem(j.verdict)) problems++;
+    if (isProblem(j.verdict)) {
+      problems++;
+      // Every problem says how to find it in Wireshark (with its first_frame and last_frame).
+      j.display_filter = displayFilter(j);
+    }
     aggregator.add(j);
     opts.onJudged?.(j, streaming);
     if (keep && !streaming) judged.push(j);
@@ -114,6 +125,8 @@ export async function analyzeCaptures(
     seed,
     recognizers: opts.recognizers,
     stdin: opts.stdin,
+    keepDuplicates: opts.keepDuplicates,
+    duplicateWindow: opts.duplicateWindow,
     onRecord: (rec, now) => {
       if (rec.ts < firstTs) firstTs = rec.ts;
       if (rec.ts + rec.duration > lastTs) lastTs = rec.ts + rec.duration;
@@ -161,6 +174,10 @@ export async function analyzeCaptures(
     );
   for (const c of result.captures)
     if (c.error) notes.push(`input error: ${c.error.message}; the report covers the packets before it`);
+  if (result.duplicates > 0)
+    notes.push(
+      `${result.duplicates} exact duplicate frames were dropped (a mirror that copies both directions of a link sends each packet twice; --keep-duplicates counts them)`,
+    );
   if (rpcLinked > 0)
     notes.push(
       `${rpcLinked} flows go to ports the DCE/RPC endpoint mapper handed out; they are judged as its TCP 135 service`,
@@ -186,7 +203,8 @@ export async function analyzeCaptures(
       warnings: c.warningCount,
       ...(c.error ? { error: c.error.message } : {}),
     })),
-    packets: result.stats.packets,
+    packets: result.stats.packets + result.duplicates,
+    ...(result.duplicates > 0 ? { duplicates_dropped: result.duplicates } : {}),
     flows: result.stats.flows,
     first_ts: Number.isFinite(firstTs) ? firstTs : null,
     last_ts: Number.isFinite(lastTs) ? lastTs : null,
@@ -202,5 +220,6 @@ export async function analyzeCaptures(
     streamed: streaming,
     captures: result.captures,
     stats: result.stats,
+    duplicates: result.duplicates,
   };
 }

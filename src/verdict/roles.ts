@@ -44,6 +44,10 @@ export interface FirstFailure {
   reason: string;
   community_id: string;
   answered_by?: AnsweredBy;
+  /** The failing flow in Wireshark: its display filter and its first and last frame numbers. */
+  display_filter?: string;
+  first_frame: number;
+  last_frame: number;
 }
 
 /** One entry of a role's table: a catalog row, or the candidate rows that share a port. */
@@ -264,8 +268,11 @@ export class RoleAggregator {
         peer,
         reason: flow.reason,
         community_id: flow.community_id,
+        first_frame: flow.first_frame,
+        last_frame: flow.last_frame,
       };
       if (flow.answered_by !== undefined) r.first_failure.answered_by = flow.answered_by;
+      if (flow.display_filter !== undefined) r.first_failure.display_filter = flow.display_filter;
     }
   }
 

@@ -106,6 +106,15 @@ export class ByteConn {
   }
 }
 
+/** A STUN Binding request (RFC 8489 section 5): type 0x0001, length 0, magic cookie, 96-bit transaction id. */
+export function stunBinding(tid: number): Buffer {
+  const b = Buffer.alloc(20);
+  b.writeUInt16BE(0x0001, 0);
+  b.writeUInt32BE(0x2112a442, 4);
+  b.writeUInt32BE(tid, 16);
+  return b;
+}
+
 /** One UDP datagram with the given payload. */
 export function udpDatagram(
   trace: Trace,

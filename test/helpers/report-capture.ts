@@ -8,7 +8,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { writePcap } from './capture-writer.js';
-import { ByteConn, udpDatagram } from './app.js';
+import { ByteConn, stunBinding, udpDatagram } from './app.js';
 import { RST, ACK, SYN } from './packets.js';
 import { Trace, TcpConn } from './traffic.js';
 import { clientHello, record } from './tls-bytes.js';
@@ -44,15 +44,6 @@ function rtp(seq: number): Buffer {
   b.writeUInt16BE(seq, 2);
   b.writeUInt32BE(seq * 160, 4);
   b.writeUInt32BE(0x1234abcd, 8);
-  return b;
-}
-
-function stunBinding(tid: number): Buffer {
-  // RFC 8489 section 5: type 0x0001, length 0, magic cookie, 96-bit transaction id.
-  const b = Buffer.alloc(20);
-  b.writeUInt16BE(0x0001, 0);
-  b.writeUInt32BE(0x2112a442, 4);
-  b.writeUInt32BE(tid, 16);
   return b;
 }
 
