@@ -479,3 +479,28 @@ describe('usage', () => {
     expect(back.stderr).toContain('--both-ways goes with --from and --to');
   });
 });
+
+describe('the README shows what the CLI prints', () => {
+  const readme = readFileSync(join(REPO_ROOT, 'README.md'), 'utf8');
+  const section = readme.slice(
+    readme.indexOf('## Which ports must I open?'),
+    readme.indexOf('## Using it as a library'),
+  );
+  const examples = [...section.matchAll(/```\n\$ lync-port-audit (catalog [^\n]+)\n([\s\S]*?)```\n/g)].map(
+    (m) => [m[1], m[2]] as [string, string],
+  );
+
+  it('has an answer between two roles and a rules output for every firewall format', () => {
+    const commands = examples.map(([c]) => c);
+    expect(commands).toContain('catalog --from client --to front-end --brief');
+    for (const format of ['nftables', 'iptables', 'windows-firewall', 'csv'])
+      expect(
+        commands.some((c) => c.endsWith(`--format ${format}`)),
+        format,
+      ).toBe(true);
+  });
+
+  it.each(examples)('%s', (command, shown) => {
+    expect(rules(command.split(' ').slice(1))).toBe(shown);
+  });
+});

@@ -53,6 +53,7 @@ interface CatalogOptions extends CatalogChoice {
   topology?: string;
   mediaPorts?: string[];
   diff?: string[];
+  brief?: boolean;
   format: Format;
 }
 
@@ -73,7 +74,7 @@ roles the topology does not place use the catalog's published addresses (Microso
 or a named set (ipset, PowerShell variable) you fill in. Each rule's comment names its row.
 
 --role takes a role to list (--role front-end) and, with "=", addresses (--role front-end=10.0.0.10).
---json output is itself a catalog file: give it back with --catalog.
+--format json prints a catalog file: give it back with --catalog (it reads the same rows).
 
 Media ranges (--media-ports, repeatable): client-audio, client-video, client-app-sharing,
 client-file-transfer, server-audio, server-video, server-app-sharing; each =FIRST-LAST or
@@ -82,7 +83,7 @@ client-file-transfer, server-audio, server-video, server-app-sharing; each =FIRS
 
 Examples:
   lync-port-audit catalog --product sfb2019 --role front-end
-  lync-port-audit catalog --from client --to front-end
+  lync-port-audit catalog --from client --to front-end --brief
   lync-port-audit catalog --from client --to front-end --both-ways --topology topology.json --format nftables
   lync-port-audit catalog --product teams --from sbc --to dr-sip-proxy --format iptables
   lync-port-audit catalog --role edge-internal --role edge-internal=172.25.33.10 --format windows-firewall
@@ -114,6 +115,7 @@ export function registerCatalog(program: Command): void {
       '--diff <catalogs...>',
       'what changed between two catalogs (names or files): --diff lync2010 sfb2019',
     )
+    .option('--brief', 'the table without the notes: role, direction, port, protocol, service and row id')
     .addOption(new Option('--format <format>', 'output format').choices(FORMATS).default('table'))
     .addHelpText('after', HELP_AFTER)
     .action(function (this: Command, opts: CatalogOptions) {
@@ -210,7 +212,7 @@ export function runCatalog(opts: CatalogOptions, usage: (message: string) => nev
   if (opts.bothWays === true && opts.from === undefined) usage('--both-ways goes with --from and --to');
   const catalog = loadWithMedia(catalogSpec(opts), opts.mediaPorts);
   const { query, rows, carried } = selectRows(catalog, select, opts);
-  const view: CatalogView = { catalog, query, rows, carriedRoles: carried };
+  const view: CatalogView = { catalog, query, rows, carriedRoles: carried, brief: opts.brief };
   const topologyGiven = opts.topology !== undefined || addresses.length > 0;
   const topology = topologyGiven ? loadTopology(catalog, opts.topology, addresses) : undefined;
   if (opts.format === 'json' || opts.format === 'table') {

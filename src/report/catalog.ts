@@ -37,6 +37,8 @@ export interface CatalogView {
   rows: CatalogRow[];
   /** Roles a host with the queried role carries too (shown in the heading). */
   carriedRoles?: string[];
+  /** The table without the notes: the service and the row id only. */
+  brief?: boolean;
 }
 
 /** A resolved citation back in the form a catalog file writes it. */
@@ -260,6 +262,10 @@ function portCell(row: CatalogRow): string {
   return `${transport} ${row.ports}${marks}`;
 }
 
+function briefCell(row: CatalogRow): string {
+  return escapeTerminal(`${row.optional === true ? '(optional) ' : ''}${row.service} [${row.id}]`);
+}
+
 function notesCell(row: CatalogRow): string {
   const text = `${row.optional === true ? '(optional) ' : ''}${row.service}: ${row.notes}`;
   return `${escapeTerminal(text)}\n[${escapeTerminal(row.id)}; source ${escapeTerminal(row.source.ref)}]`;
@@ -287,12 +293,14 @@ export function renderCatalogTable(view: CatalogView, width = 140): string {
   const widths = columns.map((c) => fit(c, 24));
   const rest = Math.max(32, width - widths.reduce((a, b) => a + b, 0) - (widths.length + 2));
   const t = new (tableClass())({
-    head: [...columns.map((c) => c[0]), 'Service: notes'],
+    head: [...columns.map((c) => c[0]), view.brief === true ? 'Service [row]' : 'Service: notes'],
     colWidths: [...widths, rest],
     wordWrap: true,
     ...PLAIN,
   });
-  rows.forEach((row, i) => t.push([...columns.map((c) => c[i + 1]), notesCell(row)]));
+  rows.forEach((row, i) =>
+    t.push([...columns.map((c) => c[i + 1]), view.brief === true ? briefCell(row) : notesCell(row)]),
+  );
   out.push(t.toString(), '');
   out.push('in: the role listens on the ports; out: the role connects (or sends) to the ports on the peer.');
   const corrected = rows.filter((r) => r.corrected !== undefined);
