@@ -544,14 +544,7 @@ export function generate({ packets, seed = 1, out, profile = 'media' }) {
       yield* tlsExchanges(t, c, s, rtt, start + remaining);
       return;
     }
-    yield t;
-    tcp(t, c, s, 0x02, 0, 12);
-    t += rtt / 2;
-    yield t;
-    tcp(t, s, c, 0x12, 0, 12);
-    t += rtt / 2;
-    yield t;
-    tcp(t, c, s, 0x10, 0, 0);
+    t = yield* tcpHandshake(t, c, s, rtt);
     // TLS 1.2 handshake: ClientHello; ServerHello + Certificate chain + ServerHelloDone; client
     // key exchange + Finished; server Finished.
     if (tcpHeavy) {
@@ -617,6 +610,19 @@ export function generate({ packets, seed = 1, out, profile = 'media' }) {
     yield* tcpClose(t + between(1e5, 2e6), c, s, rtt);
   }
 
+  /** The three-way handshake (RFC 9293 3.5) with MSS, window scale and SACK options; returns the time after it. */
+  function* tcpHandshake(t, c, s, rtt) {
+    yield t;
+    tcp(t, c, s, 0x02, 0, 12);
+    t += rtt / 2;
+    yield t;
+    tcp(t, s, c, 0x12, 0, 12);
+    t += rtt / 2;
+    yield t;
+    tcp(t, c, s, 0x10, 0, 0);
+    return t;
+  }
+
   /** Orderly close (RFC 9293 3.6): FIN from one side, FIN-ACK, final ACK. */
   function* tcpClose(t, c, s, rtt) {
     const [a, z] = chance(0.7) ? [c, s] : [s, c];
@@ -672,14 +678,7 @@ export function generate({ packets, seed = 1, out, profile = 'media' }) {
     const user = between(1000, 99999);
     const rtt = between(300, 20000);
     let t = start;
-    yield t;
-    tcp(t, c, s, 0x02, 0, 12);
-    t += rtt / 2;
-    yield t;
-    tcp(t, s, c, 0x12, 0, 12);
-    t += rtt / 2;
-    yield t;
-    tcp(t, c, s, 0x10, 0, 0);
+    t = yield* tcpHandshake(t, c, s, rtt);
     const send = function* (from, to, msg) {
       t = yield* sendTcpData(t, from, to, msg.length, 0, copier(msg));
       t += rtt / 2 + between(100, 5000);
@@ -724,14 +723,7 @@ export function generate({ packets, seed = 1, out, profile = 'media' }) {
     const s = { h: net.proxy, port: 80, seq: rand32() };
     const rtt = between(300, 20000);
     let t = start;
-    yield t;
-    tcp(t, c, s, 0x02, 0, 12);
-    t += rtt / 2;
-    yield t;
-    tcp(t, s, c, 0x12, 0, 12);
-    t += rtt / 2;
-    yield t;
-    tcp(t, c, s, 0x10, 0, 0);
+    t = yield* tcpHandshake(t, c, s, rtt);
     const req = Buffer.from(
       'GET /?sipuri=sip:user@contoso.com HTTP/1.1\r\nHost: lyncdiscover.contoso.com\r\nAccept: application/vnd.microsoft.rtc.autodiscover+xml;v=1\r\nUser-Agent: ACOMO\r\nConnection: close\r\n\r\n',
       'latin1',
@@ -954,6 +946,22 @@ export function generate({ packets, seed = 1, out, profile = 'media' }) {
     if (!r.done) push(r.value, gen);
   }
 
+  /** The same trickle in both profiles: SYNs nobody answers and SYNs refused, two a second each. */
+  function scheduleFailedSyns() {
+    schedule(
+      arrivals(2, (t) => {
+        counts.unanswered++;
+        schedule(unansweredSyn(t, family()));
+      }),
+    );
+    schedule(
+      arrivals(2, (t) => {
+        counts.refused++;
+        schedule(refusedSyn(t, family()));
+      }),
+    );
+  }
+
   if (tcpHeavy) scheduleTcpHeavy();
   else scheduleMedia();
 
@@ -994,18 +1002,7 @@ export function generate({ packets, seed = 1, out, profile = 'media' }) {
         schedule(tlsSession(t, n, pick(n.frontEnds), 5061, true));
       }),
     );
-    schedule(
-      arrivals(2, (t) => {
-        counts.unanswered++;
-        schedule(unansweredSyn(t, family()));
-      }),
-    );
-    schedule(
-      arrivals(2, (t) => {
-        counts.refused++;
-        schedule(refusedSyn(t, family()));
-      }),
-    );
+    scheduleFailedSyns();
   }
 
   // The TCP-heavy mix (see the top of the file): ~150 short TLS sessions a second with real
@@ -1060,18 +1057,7 @@ export function generate({ packets, seed = 1, out, profile = 'media' }) {
         schedule(synScan(t, filtered ? pick(net[V4].dark) : pick(net[V4].frontEnds), filtered));
       }),
     );
-    schedule(
-      arrivals(2, (t) => {
-        counts.unanswered++;
-        schedule(unansweredSyn(t, family()));
-      }),
-    );
-    schedule(
-      arrivals(2, (t) => {
-        counts.refused++;
-        schedule(refusedSyn(t, family()));
-      }),
-    );
+    scheduleFailedSyns();
   }
 
   // Every session step writes at most one packet, at the time it yielded, and the heap resumes

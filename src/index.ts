@@ -6,6 +6,8 @@
  * - `analyzeCaptures(files, { catalog, topology })`: the whole `analyze` pipeline, one function,
  *   with `loadCatalogForAnalysis()` and a topology from `loadTopologyFile()`,
  *   `topologyFromDocument()` or `topologyFromRoleOptions()` (none: roles are inferred).
+ * - `captureSummary()` / `mergeSummaries()`: one capture's summary (run analyzeCaptures with
+ *   `listLimits: SUMMARY_LIST_LIMITS`) and the merge of many, as `analyze --each` and `merge` do.
  * - `renderTable()` / `renderHtml()`: the reports of `analyze`, from its result.
  *
  * See "Using it as a library" in the README, and examples/library.mjs (run by test/library.test.ts).
@@ -63,6 +65,19 @@ export {
   type JudgedFlow,
   type Verdict,
 } from './verdict/types.js';
+
+// Many captures: a summary per capture, merged into one report per role (as `merge` does).
+export {
+  SUMMARY_LIST_LIMITS,
+  captureSummary,
+  checkSummary,
+  mergeSummaries,
+  type CaptureOverview,
+  type CaptureSummaryDoc,
+  type MergedAnalysis,
+  type MergedRoleSummary,
+  type MergedRowSummary,
+} from './verdict/merge.js';
 
 // Reports.
 export { renderTable, type TableOptions } from './report/table.js';

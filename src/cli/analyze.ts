@@ -19,6 +19,7 @@ import { addCatalogOptions, catalogSpec } from './catalog-options.js';
 import { SUMMARY_LIST_LIMITS, captureSummary, mergeSummaries } from '../verdict/merge.js';
 import { renderTable, terminalWidth } from '../report/table.js';
 import { renderHtml } from '../report/html.js';
+import { catalogFirewallRules } from '../report/html-firewall.js';
 import { addFlowTableOptions } from './flows.js';
 import { ndjsonWriter, openOutput } from './output.js';
 import { positiveInt, type FlowTableCliOptions } from './options.js';
@@ -214,7 +215,7 @@ export async function runAnalyze(captures: string[], opts: AnalyzeOptions): Prom
         : opts.format === 'json'
           ? JSON.stringify(analysis, null, 2) + '\n'
           : opts.format === 'html'
-            ? renderHtml(analysis)
+            ? renderHtml(analysis, { firewallRules: catalogFirewallRules(loaded.catalog, given) })
             : renderTable(analysis, {
                 width: terminalWidth(process.env, process.stdout.isTTY ? process.stdout.columns : undefined),
               });

@@ -101,6 +101,15 @@ function groups(list: readonly HostGroup[], total: number, max = 6): string {
   return total > 1 ? `${text} <span class="muted">(${plural(total, 'host')})</span>` : text;
 }
 
+/** Generated text for a <pre>: lines and tabs kept, every line escaped like any other text. */
+function preText(text: string): string {
+  return text
+    .replace(/\t/g, '    ')
+    .split('\n')
+    .map((line) => h(line))
+    .join('\n');
+}
+
 function copyButton(target: string): string {
   return `<button type="button" class="copy" data-copy="${h(target)}">Copy</button>`;
 }
@@ -119,7 +128,7 @@ function cardHtml(c: Card): string {
       ? `<details class="rules"><summary>Firewall rules (${c.rules.map((r) => h(r.format)).join(', ')})</summary>${c.rules
           .map(
             (r, i) =>
-              `<p>${h(r.format)} ${copyButton(`${c.id}-rule-${i}`)}</p><pre><code id="${c.id}-rule-${i}">${h(r.text)}</code></pre>`,
+              `<p>${h(r.format)} ${copyButton(`${c.id}-rule-${i}`)}</p><pre><code id="${c.id}-rule-${i}">${preText(r.text)}</code></pre>`,
           )
           .join('')}</details>`
       : '';
