@@ -39,23 +39,14 @@ import {
   type SideExpectation,
 } from './helpers/lab.js';
 import type { Analysis } from '../src/verdict/analysis.js';
-import type { JudgedFlow } from '../src/verdict/types.js';
+import { VERDICTS as ALL_VERDICTS, type JudgedFlow } from '../src/verdict/types.js';
 
 const names = scenarioNames();
 const scenarios = new Map<string, Scenario>(names.map((n) => [n, loadScenario(n)]));
 const labTopology = loadTopology(join(LAB_DIR, 'topology.json'));
 const runSh = readFileSync(join(LAB_DIR, 'run.sh'), 'utf8');
-const VERDICTS = [
-  'ok',
-  'blocked',
-  'refused',
-  'filtered',
-  'failed',
-  'unexpected',
-  'mismatch',
-  'one-way',
-  'incomplete',
-];
+/** Every verdict a judged flow can get: the lab must show each (outside is not judged). */
+const VERDICTS: string[] = ALL_VERDICTS.filter((v) => v !== 'outside');
 /** The axis fields a scenario may pin down, compared as they are. */
 const AXES = ['network', 'expectation', 'app_outcome', 'app_outcome_finding', 'answered_by'] as const;
 

@@ -14,18 +14,20 @@ import type { JudgedFlow } from '../src/verdict/types.js';
 
 const TOPOLOGY = join(LAB_DIR, 'topology.json');
 
-function status(scenario: string, failOn: string): number | null {
+/** `analyze` with the lab topology on a scenario's stored client-side capture. */
+function analyzeLab(scenario: string, ...options: string[]): ReturnType<typeof runCli> {
   return runCli([
     'analyze',
     '--no-progress',
-    '--format',
-    'json',
     '--topology',
     TOPOLOGY,
-    '--fail-on',
-    failOn,
+    ...options,
     storedCapture(scenario, 'client'),
-  ]).status;
+  ]);
+}
+
+function status(scenario: string, failOn: string): number | null {
+  return analyzeLab(scenario, '--format', 'json', '--fail-on', failOn).status;
 }
 
 describe('--fail-on: network, application and expectation apart', () => {
@@ -50,13 +52,7 @@ describe('--fail-on: network, application and expectation apart', () => {
 
 describe('the table', () => {
   it('tags an application failure APP, with what to fix, and counts it as judged', () => {
-    const r = runCli([
-      'analyze',
-      '--no-progress',
-      '--topology',
-      TOPOLOGY,
-      storedCapture('tls-certificate-rejected', 'client'),
-    ]);
+    const r = analyzeLab('tls-certificate-rejected');
     expect(r.status).toBe(0);
     const text = r.stdout.replace(/\s+/g, ' ');
     expect(text).toMatch(/APP front-end TCP 5061 .*\[ok 1, failed 1\]/);
@@ -66,15 +62,7 @@ describe('the table', () => {
   });
 
   it('keeps a refused port from an unlisted peer on its row, and out of "never observed"', () => {
-    const r = runCli([
-      'analyze',
-      '--no-progress',
-      '--format',
-      'json',
-      '--topology',
-      TOPOLOGY,
-      storedCapture('unlisted-peer', 'client'),
-    ]);
+    const r = analyzeLab('unlisted-peer', '--format', 'json');
     const a = JSON.parse(r.stdout) as Analysis;
     const med = a.roles.find((x) => x.role === 'mediation')!;
     const row = med.rows.find((x) => x.ports === '5068')!;
@@ -89,15 +77,7 @@ describe('the table', () => {
 
 describe('NDJSON', () => {
   it('streams every judged flow with the three axes, and who answered the resets', () => {
-    const r = runCli([
-      'analyze',
-      '--no-progress',
-      '--format',
-      'ndjson',
-      '--topology',
-      TOPOLOGY,
-      storedCapture('reset-by-router', 'client'),
-    ]);
+    const r = analyzeLab('reset-by-router', '--format', 'ndjson');
     expect(r.status).toBe(0);
     const flows = parseNdjson<JudgedFlow>(r.stdout).filter((f) => f.proto === 'tcp');
     expect(

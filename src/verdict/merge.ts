@@ -16,6 +16,7 @@ import type { Analysis, AnalysisSummary, CaptureInfo } from './analysis.js';
 import type { AnalyzeCapturesResult } from './analyze.js';
 import {
   REPORT_LIST_LIMITS,
+  emptyRowTallies,
   type ListLimits,
   type NotSeenPort,
   type PeerCount,
@@ -223,14 +224,7 @@ function newRow(from: RowSummary): RowParts {
     ...from,
     ids: [...from.ids],
     services: [...from.services],
-    flows: 0,
-    verdicts: {},
-    network: {},
-    expectation: {},
-    app_outcome: {},
-    status: 'seen',
-    problem_peers: [],
-    problem_peer_count: 0,
+    ...emptyRowTallies(),
     failing_captures: [],
     failing_capture_count: 0,
   };

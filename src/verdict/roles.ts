@@ -137,6 +137,30 @@ interface RoleAcc {
   flows: number;
 }
 
+/** A table entry's counters before any flow: what a new entry (or a merge of entries) starts from. */
+export function emptyRowTallies(): Pick<
+  RowSummary,
+  | 'flows'
+  | 'verdicts'
+  | 'network'
+  | 'expectation'
+  | 'app_outcome'
+  | 'status'
+  | 'problem_peers'
+  | 'problem_peer_count'
+> {
+  return {
+    flows: 0,
+    verdicts: {},
+    network: {},
+    expectation: {},
+    app_outcome: {},
+    status: 'seen',
+    problem_peers: [],
+    problem_peer_count: 0,
+  };
+}
+
 function count<K extends string>(tally: Partial<Record<K, number>>, key: K): void {
   tally[key] = (tally[key] ?? 0) + 1;
 }
@@ -226,14 +250,7 @@ export class RoleAggregator {
           transport,
           protocol: list([...new Set(matches.map((m) => m.protocol))], 'or'),
           direction: matches[0].direction,
-          flows: 0,
-          verdicts: {},
-          network: {},
-          expectation: {},
-          app_outcome: {},
-          status: 'seen',
-          problem_peers: [],
-          problem_peer_count: 0,
+          ...emptyRowTallies(),
         },
         peers: new Map(),
         working: 0,
