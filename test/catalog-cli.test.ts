@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { listProducts, loadCatalog } from '../src/catalog/index.js';
 import { runCli } from './helpers/cli.js';
+import { parseCsv } from './helpers/csv.js';
 import { REPO_ROOT } from './helpers/shared.js';
 
 interface JsonRow {
@@ -44,34 +45,6 @@ function json(args: string[]): JsonDoc {
   expect(r.stderr).toBe('');
   expect(r.status, r.stderr).toBe(0);
   return JSON.parse(r.stdout) as JsonDoc;
-}
-
-/** RFC 4180 records: quoted fields may hold commas, doubled quotes and line breaks. */
-function parseCsv(text: string): string[][] {
-  const records: string[][] = [];
-  let field = '';
-  let record: string[] = [];
-  let quoted = false;
-  for (let i = 0; i < text.length; i++) {
-    const ch = text[i];
-    if (quoted) {
-      if (ch === '"' && text[i + 1] === '"') {
-        field += '"';
-        i++;
-      } else if (ch === '"') quoted = false;
-      else field += ch;
-    } else if (ch === '"') quoted = true;
-    else if (ch === ',') {
-      record.push(field);
-      field = '';
-    } else if (ch === '\n') {
-      record.push(field);
-      records.push(record);
-      record = [];
-      field = '';
-    } else field += ch;
-  }
-  return records;
 }
 
 function errorRun(args: string[]): string {
