@@ -30,6 +30,15 @@ import { failing, type FailOn } from './fail-on.js';
 import { analyzeEach, defaultJobs } from './each.js';
 import { InputError, expandInputs } from './inputs.js';
 import { mergedFails, renderMerged } from './merge.js';
+import { collectSelect, flowFilter } from './select.js';
+import {
+  describeWritten,
+  openPcap,
+  pcapFlow,
+  writeFlowPackets,
+  type PcapFlow,
+} from '../report/write-pcap.js';
+import type { PcapngWriter } from '../report/pcapng-writer.js';
 
 type Format = 'table' | 'json' | 'ndjson' | 'html' | 'summary';
 
@@ -46,6 +55,8 @@ interface AnalyzeOptions extends FlowTableCliOptions {
   infer?: boolean;
   each?: boolean;
   jobs?: number;
+  writePcap?: string;
+  select: string[];
 }
 
 function collect(value: string, previous: string[]): string[] {
@@ -97,6 +108,16 @@ export function registerAnalyze(program: Command): void {
         .default('none'),
     )
     .option(
+      '--write-pcap <file>',
+      "also write the packets of the problem flows (or those --select picks) as pcapng for Wireshark, each flow's first packet commented with its verdict and reason",
+    )
+    .option(
+      '--select <what>',
+      'which flows --write-pcap writes: verdict=blocked,refused, port=5061, proto=udp, role=front-end, or all (repeatable: all must match)',
+      collectSelect,
+      [],
+    )
+    .option(
       '--each',
       'analyse every capture (files, folders, quoted globs) on its own, several at once, then merge them per role',
     )
@@ -133,7 +154,23 @@ export async function runAnalyze(captures: string[], opts: AnalyzeOptions): Prom
     throw err;
   }
 
-  if (opts.each === true) return runAnalyzeEach(captures, opts, given);
+  if (opts.each === true) {
+    if (opts.writePcap !== undefined) return fail('--write-pcap cannot be combined with --each');
+    return runAnalyzeEach(captures, opts, given);
+  }
+  // --write-pcap reads the captures a second time: files only, and the file is opened first.
+  let pcap: PcapngWriter | undefined;
+  if (opts.writePcap !== undefined) {
+    if (captures.includes('-'))
+      return fail('--write-pcap reads the captures twice, so it needs files, not standard input');
+    try {
+      pcap = openPcap(opts.writePcap, `lync-port-audit ${packageVersion()}`);
+    } catch (err) {
+      return fail((err as Error).message);
+    }
+  }
+  const selected = flowFilter(opts.select ?? []);
+  const chosen: PcapFlow[] = [];
   const output = openOutput(opts.out);
   const writer = opts.format === 'ndjson' ? ndjsonWriter(output) : undefined;
   const progress = createProgress(opts.progress !== false);
@@ -149,6 +186,7 @@ export async function runAnalyze(captures: string[], opts: AnalyzeOptions): Prom
     stream: opts.format === 'ndjson',
     onJudged: (j, streamed) => {
       if (failing(j.verdict, opts.failOn)) failed = true;
+      if (pcap !== undefined && selected(j)) chosen.push(pcapFlow(j));
       if (streamed) writer!.write(j);
     },
     maxFlows: opts.maxFlows,
@@ -185,6 +223,18 @@ export async function runAnalyze(captures: string[], opts: AnalyzeOptions): Prom
     await output.close();
   }
   for (const line of summaryLines(run.captures, run.stats, run.duplicates)) process.stderr.write(line + '\n');
+  if (pcap !== undefined) {
+    try {
+      const written = await writeFlowPackets(pcap, [{ label: '', inputs: captures, flows: chosen }], {
+        keepDuplicates: opts.keepDuplicates,
+        duplicateWindow: opts.duplicateWindow,
+      });
+      pcap.close();
+      process.stderr.write(describeWritten(written, opts.writePcap!) + '\n');
+    } catch (err) {
+      return fail((err as Error).message);
+    }
+  }
   if (run.captures.some((c) => c.error !== undefined)) return 2;
   return failed ? 1 : 0;
 }

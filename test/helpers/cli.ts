@@ -14,10 +14,11 @@ export interface CliResult {
 
 export function runCli(
   args: string[],
-  options: { input?: Buffer | string; timeoutMs?: number } = {},
+  options: { input?: Buffer | string; timeoutMs?: number; env?: Record<string, string> } = {},
 ): CliResult {
   const r: SpawnSyncReturns<string> = spawnSync(process.execPath, [BIN, ...args], {
     input: options.input,
+    env: options.env ? { ...process.env, ...options.env } : undefined,
     encoding: 'utf8',
     timeout: options.timeoutMs ?? 60_000,
     maxBuffer: 256 * 1024 * 1024,
