@@ -33,6 +33,12 @@ import { noteTunnel, tunnelOf } from './tunnel.js';
 /** Sees the payload-carrying packets of flows whose `inspect` flag is set (the recognize stage); the time is `view.ts`. */
 export type PayloadObserver = (flow: Flow, fromOrig: boolean, view: PacketView, buf: Buffer) => void;
 
+/**
+ * Sees every packet attributed to a flow, after the flow's counters took it (`compare` keeps a
+ * bounded fingerprint of each, src/compare/evidence.ts); `frame` is the packet's frame number.
+ */
+export type PacketObserver = (flow: Flow, view: PacketView, buf: Buffer, frame: number) => void;
+
 export interface FlowTableOptions {
   /** Most flows kept at once; the least recently active one is written out to make room. */
   maxFlows?: number;
@@ -45,6 +51,7 @@ export interface FlowTableOptions {
   /** Ports on which a packet's sender is probably the server (used when no SYN says who started). */
   isLikelyServerPort?: (port: number, proto: number) => boolean;
   observer?: PayloadObserver;
+  onPacket?: PacketObserver;
   onFlowEnd: (flow: Flow) => void;
 }
 
@@ -201,6 +208,7 @@ export class FlowTable {
   private readonly fragments = new FragmentPorts();
   private readonly isLikelyServerPort: (port: number, proto: number) => boolean;
   private readonly observer: PayloadObserver | undefined;
+  private readonly onPacket: PacketObserver | undefined;
   private readonly onFlowEnd: (flow: Flow) => void;
   private now = -Infinity;
   /**
@@ -228,6 +236,7 @@ export class FlowTable {
     ];
     this.isLikelyServerPort = options.isLikelyServerPort ?? defaultLikelyServerPort;
     this.observer = options.observer;
+    this.onPacket = options.onPacket;
     this.onFlowEnd = options.onFlowEnd;
   }
 
@@ -354,6 +363,7 @@ export class FlowTable {
     }
     if (flow.inspect && view.payloadCaptured > 0 && this.observer !== undefined)
       this.observer(flow, flow.orig === ep, view, buf);
+    if (this.onPacket !== undefined) this.onPacket(flow, view, buf, frame);
     // A finished connection lingers only briefly (closeLinger) for stray packets.
     if (proto === IPPROTO_TCP && flow.list !== LIST_TCP_CLOSED && tcpFinished(flow))
       this.requeue(flow, LIST_TCP_CLOSED);
