@@ -2,6 +2,8 @@
 import type { CaptureSummary } from '../capture/reader.js';
 import { LINK_NAMES } from '../decode/link.js';
 import type { FlowTableStats } from '../flow/table.js';
+import { wrap } from '../report/format.js';
+import { terminalWidth } from '../report/table.js';
 
 /**
  * Counts with en-US thousands separators, as toLocaleString('en-US') prints them, without its
@@ -30,8 +32,31 @@ export function describeCapture(c: CaptureSummary): string {
   return `${c.name}: ${parts.join(', ')}`;
 }
 
-/** `duplicates`: exact duplicate frames dropped before the flow table (they count as packets read). */
-export function summaryLines(captures: CaptureSummary[], stats: FlowTableStats, duplicates = 0): string[] {
+/**
+ * `duplicates`: exact duplicate frames dropped before the flow table (they count as packets read).
+ * On a terminal (`width` given: COLUMNS or the terminal's), the totals and per-capture lines are
+ * wrapped, continuations indented four more spaces, so the summary reads in an 80-column terminal
+ * as the report does. Warning and error lines are never wrapped (one line each, for grep and for
+ * scripts), nor is anything when stderr is a pipe or a file.
+ */
+export function summaryLines(
+  captures: CaptureSummary[],
+  stats: FlowTableStats,
+  duplicates = 0,
+  width: number | undefined = process.stderr.isTTY
+    ? terminalWidth(process.env, process.stderr.columns)
+    : undefined,
+): string[] {
+  const lines = rawSummaryLines(captures, stats, duplicates);
+  if (width === undefined) return lines;
+  return lines.flatMap((line) => {
+    if (line.length <= width || /^(warning|error): /.test(line)) return [line];
+    const lead = /^ */.exec(line)![0];
+    return wrap(line.slice(lead.length), width, lead, lead + '    ');
+  });
+}
+
+function rawSummaryLines(captures: CaptureSummary[], stats: FlowTableStats, duplicates: number): string[] {
   const lines: string[] = [];
   const warnings = captures.reduce((s, c) => s + c.warningCount, 0);
   const errors = captures.filter((c) => c.error !== undefined).length;

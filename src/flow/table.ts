@@ -34,6 +34,12 @@ import { noteTunnel, tunnelOf } from './tunnel.js';
 /** Sees the payload-carrying packets of flows whose `inspect` flag is set (the recognize stage); the time is `view.ts`. */
 export type PayloadObserver = (flow: Flow, fromOrig: boolean, view: PacketView, buf: Buffer) => void;
 
+/**
+ * Sees every packet attributed to a flow, after the flow's counters took it (`compare` keeps a
+ * bounded fingerprint of each, src/compare/evidence.ts); `frame` is the packet's frame number.
+ */
+export type PacketObserver = (flow: Flow, view: PacketView, buf: Buffer, frame: number) => void;
+
 export interface FlowTableOptions {
   /** Most flows kept at once; the least recently active one is written out to make room. */
   maxFlows?: number;
@@ -46,6 +52,7 @@ export interface FlowTableOptions {
   /** Ports on which a packet's sender is probably the server (used when no SYN says who started). */
   isLikelyServerPort?: (port: number, proto: number) => boolean;
   observer?: PayloadObserver;
+  onPacket?: PacketObserver;
   onFlowEnd: (flow: Flow) => void;
   /** The flow hash's key (default: a random one per table; tests fix it). */
   hashKey?: HashKey;
@@ -145,6 +152,7 @@ export class FlowTable {
   private readonly hashKey: HashKey;
   private readonly isLikelyServerPort: (port: number, proto: number) => boolean;
   private readonly observer: PayloadObserver | undefined;
+  private readonly onPacket: PacketObserver | undefined;
   private readonly onFlowEnd: (flow: Flow) => void;
   private now = -Infinity;
   /**
@@ -174,6 +182,7 @@ export class FlowTable {
     this.fragments = new FragmentPorts(this.hashKey);
     this.isLikelyServerPort = options.isLikelyServerPort ?? defaultLikelyServerPort;
     this.observer = options.observer;
+    this.onPacket = options.onPacket;
     this.onFlowEnd = options.onFlowEnd;
   }
 
@@ -300,6 +309,7 @@ export class FlowTable {
     }
     if (flow.inspect && view.payloadCaptured > 0 && this.observer !== undefined)
       this.observer(flow, flow.orig === ep, view, buf);
+    if (this.onPacket !== undefined) this.onPacket(flow, view, buf, frame);
     // A finished connection lingers only briefly (closeLinger) for stray packets.
     if (proto === IPPROTO_TCP && flow.list !== LIST_TCP_CLOSED && tcpFinished(flow))
       this.requeue(flow, LIST_TCP_CLOSED);
