@@ -222,7 +222,8 @@ export async function runAnalyze(captures: string[], opts: AnalyzeOptions): Prom
     output.stream.write(text);
     await output.close();
   }
-  for (const line of summaryLines(run.captures, run.stats, run.duplicates)) process.stderr.write(line + '\n');
+  for (const line of summaryLines(run.captures, run.stats, run.duplicates, run.recognizerFaults))
+    process.stderr.write(line + '\n');
   if (pcap !== undefined) {
     try {
       const written = await writeFlowPackets(pcap, [{ label: '', inputs: captures, flows: chosen }], {

@@ -2,6 +2,7 @@
 import type { CaptureSummary } from '../capture/reader.js';
 import { LINK_NAMES } from '../decode/link.js';
 import type { FlowTableStats } from '../flow/table.js';
+import { faultLines, type RecognizerFaults } from '../recognize/faults.js';
 
 /**
  * Counts with en-US thousands separators, as toLocaleString('en-US') prints them, without its
@@ -30,8 +31,16 @@ export function describeCapture(c: CaptureSummary): string {
   return `${c.name}: ${parts.join(', ')}`;
 }
 
-/** `duplicates`: exact duplicate frames dropped before the flow table (they count as packets read). */
-export function summaryLines(captures: CaptureSummary[], stats: FlowTableStats, duplicates = 0): string[] {
+/**
+ * `duplicates`: exact duplicate frames dropped before the flow table (they count as packets read);
+ * `faults`: recogniser faults (a warning each; they cost flows' details, not packets or flows).
+ */
+export function summaryLines(
+  captures: CaptureSummary[],
+  stats: FlowTableStats,
+  duplicates = 0,
+  faults?: RecognizerFaults,
+): string[] {
   const lines: string[] = [];
   const warnings = captures.reduce((s, c) => s + c.warningCount, 0);
   const errors = captures.filter((c) => c.error !== undefined).length;
@@ -42,7 +51,10 @@ export function summaryLines(captures: CaptureSummary[], stats: FlowTableStats, 
   ended.push(`${n(stats.evicted)} evicted by the ${n(stats.peakLiveFlows)}-flow peak`);
   lines.push(
     `lync-port-audit: ${n(stats.packets + duplicates)} packets, ${n(stats.flows)} flows (${ended.join(', ')}), ` +
-      `${n(warnings)} warning${warnings === 1 ? '' : 's'}, ${n(errors)} error${errors === 1 ? '' : 's'}`,
+      `${n(warnings)} warning${warnings === 1 ? '' : 's'}, ${n(errors)} error${errors === 1 ? '' : 's'}` +
+      (faults !== undefined && faults.count > 0
+        ? `, ${n(faults.count)} recogniser fault${faults.count === 1 ? '' : 's'}`
+        : ''),
   );
   for (const c of captures) lines.push(`  ${describeCapture(c)}`);
   if (duplicates > 0)
@@ -61,6 +73,7 @@ export function summaryLines(captures: CaptureSummary[], stats: FlowTableStats, 
   if (stats.fragmentsUnattributed)
     skipped.push(`${n(stats.fragmentsUnattributed)} IP fragments without their first fragment`);
   if (skipped.length > 0) lines.push(`  packets not in any flow: ${skipped.join(', ')}`);
+  lines.push(...faultLines(faults));
   for (const c of captures) {
     for (const w of c.warnings) lines.push(`warning: ${c.name}: byte ${w.offset}: ${w.problem}`);
     if (c.warningCount > c.warnings.length)
