@@ -179,6 +179,7 @@ describe('a recogniser that throws loses nothing else', () => {
         faulty.result.captures,
         faulty.result.stats,
         0,
+        undefined,
         faulty.result.recognizerFaults,
       ).filter((l) => l.startsWith('warning:'));
       expect(warnings).toEqual([
@@ -273,6 +274,7 @@ describe('a recogniser that throws loses nothing else', () => {
       faulty.result.captures,
       faulty.result.stats,
       0,
+      undefined,
       faulty.result.recognizerFaults,
     );
     expect(lines[0]).toMatch(/, 30 recogniser faults$/);

@@ -26,6 +26,7 @@ import { positiveInt, type FlowTableCliOptions } from './options.js';
 import { createProgress } from './progress.js';
 import { heapTick } from './heap.js';
 import { summaryLines } from './summary.js';
+import { overlapNote } from '../flow/overlap.js';
 import { failing, type FailOn } from './fail-on.js';
 import { analyzeEach, defaultJobs } from './each.js';
 import { InputError, expandInputs } from './inputs.js';
@@ -222,8 +223,9 @@ export async function runAnalyze(captures: string[], opts: AnalyzeOptions): Prom
     output.stream.write(text);
     await output.close();
   }
-  for (const line of summaryLines(run.captures, run.stats, run.duplicates, run.recognizerFaults))
+  for (const line of summaryLines(run.captures, run.stats, run.duplicates, undefined, run.recognizerFaults))
     process.stderr.write(line + '\n');
+  for (const o of run.overlaps) process.stderr.write(`warning: ${overlapNote(o)}\n`);
   if (pcap !== undefined) {
     try {
       const written = await writeFlowPackets(pcap, [{ label: '', inputs: captures, flows: chosen }], {

@@ -2,6 +2,8 @@
 import type { CaptureSummary } from '../capture/reader.js';
 import { LINK_NAMES } from '../decode/link.js';
 import type { FlowTableStats } from '../flow/table.js';
+import { wrap } from '../report/format.js';
+import { terminalWidth } from '../report/table.js';
 import { faultLines, type RecognizerFaults } from '../recognize/faults.js';
 
 /**
@@ -34,12 +36,34 @@ export function describeCapture(c: CaptureSummary): string {
 /**
  * `duplicates`: exact duplicate frames dropped before the flow table (they count as packets read);
  * `faults`: recogniser faults (a warning each; they cost flows' details, not packets or flows).
+ * On a terminal (`width` given: COLUMNS or the terminal's), the totals and per-capture lines are
+ * wrapped, continuations indented four more spaces, so the summary reads in an 80-column terminal
+ * as the report does. Warning and error lines are never wrapped (one line each, for grep and for
+ * scripts), nor is anything when stderr is a pipe or a file.
  */
 export function summaryLines(
   captures: CaptureSummary[],
   stats: FlowTableStats,
   duplicates = 0,
+  width: number | undefined = process.stderr.isTTY
+    ? terminalWidth(process.env, process.stderr.columns)
+    : undefined,
   faults?: RecognizerFaults,
+): string[] {
+  const lines = rawSummaryLines(captures, stats, duplicates, faults);
+  if (width === undefined) return lines;
+  return lines.flatMap((line) => {
+    if (line.length <= width || /^(warning|error): /.test(line)) return [line];
+    const lead = /^ */.exec(line)![0];
+    return wrap(line.slice(lead.length), width, lead, lead + '    ');
+  });
+}
+
+function rawSummaryLines(
+  captures: CaptureSummary[],
+  stats: FlowTableStats,
+  duplicates: number,
+  faults: RecognizerFaults | undefined,
 ): string[] {
   const lines: string[] = [];
   const warnings = captures.reduce((s, c) => s + c.warningCount, 0);

@@ -5,7 +5,9 @@
  */
 import type { CaptureSummary } from '../capture/reader.js';
 import type { FlowRecord } from '../flow/record.js';
-import type { FlowTableStats } from '../flow/table.js';
+import type { FlowTableStats, PacketObserver } from '../flow/table.js';
+import type { InputSpan } from '../flow/read.js';
+import { OverlapEvidence, overlapNote, type InputOverlap } from '../flow/overlap.js';
 import { displayFilter } from '../flow/display-filter.js';
 import { readFlowRecords } from '../recognize/records.js';
 import { buildCalls, type Call } from '../recognize/calls.js';
@@ -60,6 +62,8 @@ export interface AnalyzeCapturesOptions {
   beforeRead?: () => Promise<void> | undefined;
   onProgress?: (input: string, consumed: number, total: number | undefined) => void;
   stdin?: NodeJS.ReadableStream;
+  /** Every packet attributed to a flow (`compare` fingerprints them: src/compare/evidence.ts). */
+  onPacket?: PacketObserver;
 }
 
 export interface AnalyzeCapturesResult {
@@ -70,6 +74,10 @@ export interface AnalyzeCapturesResult {
   stats: FlowTableStats;
   /** Exact duplicate frames dropped before decoding. */
   duplicates: number;
+  /** Each input's time span and first frame. */
+  spans: InputSpan[];
+  /** Inputs that look like two captures of the same traffic (a note says so; `compare` is for them). */
+  overlaps: InputOverlap[];
   /** Recogniser and cross-flow step faults (each cost one flow's details, or one step's results). */
   recognizerFaults: RecognizerFaults;
 }
@@ -116,6 +124,7 @@ export async function analyzeCaptures(
   const aggregator = new RoleAggregator(loaded.access);
   const ttls = new HostTtls();
   const scans = new ScanDetector();
+  const overlap = new OverlapEvidence();
   let firstTs = Infinity;
   let lastTs = -Infinity;
   const verdicts: Partial<Record<Verdict, number>> = {};
@@ -152,12 +161,14 @@ export async function analyzeCaptures(
     stdin: opts.stdin,
     keepDuplicates: opts.keepDuplicates,
     duplicateWindow: opts.duplicateWindow,
+    onPacket: opts.onPacket,
     onRecord: (rec, now) => {
       if (rec.ts < firstTs) firstTs = rec.ts;
       if (rec.ts + rec.duration > lastTs) lastTs = rec.ts + rec.duration;
       if (inferring) inference.add(rec);
       ttls.add(rec);
       scans.add(rec);
+      if (inputs.length > 1) overlap.add(rec);
       // Streaming with a given topology judges each flow as it ends (bounded memory, no
       // cross-flow links); otherwise the records are kept for the cross-flow steps.
       if (streaming) take(judgeFlow(rec, { catalog: loaded.access, roles: resolver, captureEnd: now, ttls }));
@@ -194,6 +205,8 @@ export async function analyzeCaptures(
   const roles = aggregator.summaries(opts.listLimits);
 
   const notes: string[] = [];
+  const overlaps = overlap.overlaps(result.spans);
+  for (const o of overlaps) notes.push(overlapNote(o));
   if (result.stats.evicted > 0)
     notes.push(
       `${result.stats.evicted} flows were written out early because more than ${opts.maxFlows ?? 'the default number of'} flows were live at once (--max-flows)`,
@@ -251,6 +264,8 @@ export async function analyzeCaptures(
     captures: result.captures,
     stats: result.stats,
     duplicates: result.duplicates,
+    spans: result.spans,
+    overlaps,
     recognizerFaults: faults,
   };
 }
