@@ -223,7 +223,8 @@ export async function runAnalyze(captures: string[], opts: AnalyzeOptions): Prom
     output.stream.write(text);
     await output.close();
   }
-  for (const line of summaryLines(run.captures, run.stats, run.duplicates)) process.stderr.write(line + '\n');
+  for (const line of summaryLines(run.captures, run.stats, run.duplicates, undefined, run.recognizerFaults))
+    process.stderr.write(line + '\n');
   for (const o of run.overlaps) process.stderr.write(`warning: ${overlapNote(o)}\n`);
   if (pcap !== undefined) {
     try {

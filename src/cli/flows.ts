@@ -87,7 +87,13 @@ export async function runFlows(captures: string[], opts: FlowsOptions): Promise<
   });
   progress.stop();
   await writer.end();
-  for (const line of summaryLines(result.captures, result.stats, result.duplicates))
+  for (const line of summaryLines(
+    result.captures,
+    result.stats,
+    result.duplicates,
+    undefined,
+    result.recognizerFaults,
+  ))
     process.stderr.write(line + '\n');
   return result.captures.some((c) => c.error !== undefined) ? 2 : 0;
 }

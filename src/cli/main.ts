@@ -14,6 +14,7 @@ import { Command, CommanderError } from 'commander';
  */
 const COMMANDS: Record<string, () => Promise<(program: Command) => void>> = {
   analyze: async () => (await import('./analyze.js')).registerAnalyze,
+  compare: async () => (await import('./compare.js')).registerCompare,
   flows: async () => (await import('./flows.js')).registerFlows,
   catalog: async () => (await import('./catalog.js')).registerCatalog,
   merge: async () => (await import('./merge.js')).registerMerge,

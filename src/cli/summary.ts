@@ -4,6 +4,7 @@ import { LINK_NAMES } from '../decode/link.js';
 import type { FlowTableStats } from '../flow/table.js';
 import { wrap } from '../report/format.js';
 import { terminalWidth } from '../report/table.js';
+import { faultLines, type RecognizerFaults } from '../recognize/faults.js';
 
 /**
  * Counts with en-US thousands separators, as toLocaleString('en-US') prints them, without its
@@ -33,7 +34,8 @@ export function describeCapture(c: CaptureSummary): string {
 }
 
 /**
- * `duplicates`: exact duplicate frames dropped before the flow table (they count as packets read).
+ * `duplicates`: exact duplicate frames dropped before the flow table (they count as packets read);
+ * `faults`: recogniser faults (a warning each; they cost flows' details, not packets or flows).
  * On a terminal (`width` given: COLUMNS or the terminal's), the totals and per-capture lines are
  * wrapped, continuations indented four more spaces, so the summary reads in an 80-column terminal
  * as the report does. Warning and error lines are never wrapped (one line each, for grep and for
@@ -46,8 +48,9 @@ export function summaryLines(
   width: number | undefined = process.stderr.isTTY
     ? terminalWidth(process.env, process.stderr.columns)
     : undefined,
+  faults?: RecognizerFaults,
 ): string[] {
-  const lines = rawSummaryLines(captures, stats, duplicates);
+  const lines = rawSummaryLines(captures, stats, duplicates, faults);
   if (width === undefined) return lines;
   return lines.flatMap((line) => {
     if (line.length <= width || /^(warning|error): /.test(line)) return [line];
@@ -56,7 +59,12 @@ export function summaryLines(
   });
 }
 
-function rawSummaryLines(captures: CaptureSummary[], stats: FlowTableStats, duplicates: number): string[] {
+function rawSummaryLines(
+  captures: CaptureSummary[],
+  stats: FlowTableStats,
+  duplicates: number,
+  faults: RecognizerFaults | undefined,
+): string[] {
   const lines: string[] = [];
   const warnings = captures.reduce((s, c) => s + c.warningCount, 0);
   const errors = captures.filter((c) => c.error !== undefined).length;
@@ -67,7 +75,10 @@ function rawSummaryLines(captures: CaptureSummary[], stats: FlowTableStats, dupl
   ended.push(`${n(stats.evicted)} evicted by the ${n(stats.peakLiveFlows)}-flow peak`);
   lines.push(
     `lync-port-audit: ${n(stats.packets + duplicates)} packets, ${n(stats.flows)} flows (${ended.join(', ')}), ` +
-      `${n(warnings)} warning${warnings === 1 ? '' : 's'}, ${n(errors)} error${errors === 1 ? '' : 's'}`,
+      `${n(warnings)} warning${warnings === 1 ? '' : 's'}, ${n(errors)} error${errors === 1 ? '' : 's'}` +
+      (faults !== undefined && faults.count > 0
+        ? `, ${n(faults.count)} recogniser fault${faults.count === 1 ? '' : 's'}`
+        : ''),
   );
   for (const c of captures) lines.push(`  ${describeCapture(c)}`);
   if (duplicates > 0)
@@ -86,6 +97,7 @@ function rawSummaryLines(captures: CaptureSummary[], stats: FlowTableStats, dupl
   if (stats.fragmentsUnattributed)
     skipped.push(`${n(stats.fragmentsUnattributed)} IP fragments without their first fragment`);
   if (skipped.length > 0) lines.push(`  packets not in any flow: ${skipped.join(', ')}`);
+  lines.push(...faultLines(faults));
   for (const c of captures) {
     for (const w of c.warnings) lines.push(`warning: ${c.name}: byte ${w.offset}: ${w.problem}`);
     if (c.warningCount > c.warnings.length)

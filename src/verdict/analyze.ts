@@ -10,7 +10,8 @@ import type { InputSpan } from '../flow/read.js';
 import { OverlapEvidence, overlapNote, type InputOverlap } from '../flow/overlap.js';
 import { displayFilter } from '../flow/display-filter.js';
 import { readFlowRecords } from '../recognize/records.js';
-import { buildCalls } from '../recognize/calls.js';
+import { buildCalls, type Call } from '../recognize/calls.js';
+import { addFault, faultMessage, faultWarning, type RecognizerFaults } from '../recognize/faults.js';
 import { linkRpcFlows } from '../recognize/rpc-links.js';
 import type { Recognizer } from '../recognize/types.js';
 import { RoleInference } from '../topology/infer.js';
@@ -77,6 +78,30 @@ export interface AnalyzeCapturesResult {
   spans: InputSpan[];
   /** Inputs that look like two captures of the same traffic (a note says so; `compare` is for them). */
   overlaps: InputOverlap[];
+  /** Recogniser and cross-flow step faults (each cost one flow's details, or one step's results). */
+  recognizerFaults: RecognizerFaults;
+}
+
+/** Notes listing the first recogniser faults (the reports show notes; stderr has them all). */
+const FAULT_NOTES = 5;
+
+/**
+ * Runs a cross-flow step of the recognize stage: a fault in it costs its results (`fallback`),
+ * counted and reported with the recogniser faults, never the analysis.
+ */
+function crossFlow<T>(faults: RecognizerFaults, name: 'calls' | 'rpc-links', step: () => T, fallback: T): T {
+  try {
+    return step();
+  } catch (err) {
+    addFault(faults, {
+      recognizer: name,
+      stage: 'cross-flow',
+      frame: 0,
+      flow: '',
+      message: faultMessage(err),
+    });
+    return fallback;
+  }
 }
 
 function withInferred(given: Topology, inferred: Topology): Topology {
@@ -168,8 +193,9 @@ export async function analyzeCaptures(
   if (frozen !== undefined) topology = frozen;
   else if (inferring) topology = withInferred(given, inference.infer(loaded.listenPorts));
   // Cross-flow steps: DCE/RPC follow-on connections, and the call view from SIP and SDP.
-  const rpcLinked = linkRpcFlows(records);
-  const calls = buildCalls(records);
+  const faults = result.recognizerFaults;
+  const rpcLinked = crossFlow(faults, 'rpc-links', () => linkRpcFlows(records), 0);
+  const calls = crossFlow<Call[]>(faults, 'calls', () => buildCalls(records), []);
   const finalResolver = inferring ? new RoleResolver(topology) : resolver;
   for (const rec of records)
     take(judgeFlow(rec, { catalog: loaded.access, roles: finalResolver, captureEnd: lastTs, ttls }));
@@ -202,6 +228,9 @@ export async function analyzeCaptures(
         (inferring ? '; roles were inferred from the flows before them' : ''),
     );
   for (const scan of scans.scans().slice(0, 5)) notes.push(scanNote(scan));
+  for (const f of faults.first.slice(0, FAULT_NOTES)) notes.push(faultWarning(f));
+  if (faults.count > FAULT_NOTES)
+    notes.push(`${faults.count - FAULT_NOTES} more recogniser faults (each listed on stderr up to 20)`);
   if (inferring && topology.inferred.length === 0)
     notes.push('no roles could be inferred: give a topology with --topology or --role');
 
@@ -226,6 +255,7 @@ export async function analyzeCaptures(
     judged: judgedCount,
     verdicts,
     problems,
+    recognizer_faults: faults.count,
     notes,
   };
   return {
@@ -236,5 +266,6 @@ export async function analyzeCaptures(
     duplicates: result.duplicates,
     spans: result.spans,
     overlaps,
+    recognizerFaults: faults,
   };
 }
