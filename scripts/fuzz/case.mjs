@@ -1,8 +1,8 @@
 /**
  * One fuzz case through the library, as `flows` and `analyze` would run it, and what counts as a
  * failure: an exception out of the library, an "unexpected failure" read error (an exception
- * the reader caught: a decoder, flow table or recognizer bug), or a read error whose offset lies
- * past the end of the input. Each failure is sorted by the first frame of its stack inside the
+ * the reader caught: a decoder or flow table bug), a recogniser fault (caught and counted by the
+ * recognize stage), or a read error whose offset lies past the end of the input. Each failure is sorted by the first frame of its stack inside the
  * code: reader (capture, decode), flow, recognizer, analyze (topology, verdict, catalog), report.
  *
  * `lib` is the library: dist/index.js for the campaign, src/index.ts for the test slice.
@@ -41,6 +41,25 @@ function fault(stage, err, where) {
   return { stage: stageOf(e, stage), where, message: e.message, stack: String(e.stack ?? '') };
 }
 
+/**
+ * Recogniser faults the library caught itself (app-observer.ts stops that recogniser for that
+ * flow and counts it: the run goes on, but it is still a bug to fix). No stack is kept there:
+ * the message names the recogniser, the stage and the frame.
+ */
+function checkRecognizerFaults(result, where, faults) {
+  const caught = result.recognizerFaults;
+  if (caught === undefined || caught.count === 0) return;
+  const lines = caught.first.map(
+    (f) => `${f.recognizer} ${f.stage} on frame ${f.frame} (${f.flow}): ${f.message}`,
+  );
+  faults.push({
+    stage: 'recognizer',
+    where,
+    message: `${caught.count} caught: ${lines[0]}`,
+    stack: lines.join('\n'),
+  });
+}
+
 function checkCaptures(captures, size, compressed, where, faults) {
   for (const c of captures) {
     const error = c.error;
@@ -73,12 +92,14 @@ export async function runCase(lib, catalog, path, size, compressed, { html = fal
     });
     packets = r.stats.packets;
     checkCaptures(r.captures, size, compressed, 'flows', faults);
+    checkRecognizerFaults(r, 'flows', faults);
   } catch (err) {
     faults.push(fault('flow', err, 'flows'));
   }
   try {
     const a = await lib.analyzeCaptures([path], { catalog, tool: { name: 'fuzz', version: '' } });
     checkCaptures(a.captures, size, compressed, 'analyze', faults);
+    checkRecognizerFaults(a, 'analyze', faults);
     try {
       JSON.stringify(a.analysis);
       lib.renderTable(a.analysis, { width: 100 });
