@@ -1,4 +1,7 @@
-/** The run summary printed to stderr: one line for the totals, one per capture, one per problem. */
+/**
+ * The run summary printed to stderr: one line for the totals, one per capture, one per problem.
+ * The lines carry file names as given: they are escaped where they are written (run.ts).
+ */
 import type { CaptureSummary } from '../capture/reader.js';
 import { LINK_NAMES } from '../decode/link.js';
 import type { FlowTableStats } from '../flow/table.js';
@@ -62,6 +65,10 @@ export function summaryLines(captures: CaptureSummary[], stats: FlowTableStats, 
     skipped.push(`${n(stats.fragmentsUnattributed)} IP fragments without their first fragment`);
   if (skipped.length > 0) lines.push(`  packets not in any flow: ${skipped.join(', ')}`);
   for (const c of captures) {
+    if (c.stopped === true)
+      lines.push(
+        `partial: ${c.name}: the read stopped at byte ${n(c.bytesRead)}, after ${n(c.packets)} packets; the report covers those`,
+      );
     for (const w of c.warnings) lines.push(`warning: ${c.name}: byte ${w.offset}: ${w.problem}`);
     if (c.warningCount > c.warnings.length)
       lines.push(`warning: ${c.name}: ${n(c.warningCount - c.warnings.length)} more warnings like these`);
