@@ -22,7 +22,8 @@ export function describeCapture(c: CaptureSummary): string {
     parts.push(c.gzip ? `gzip ${c.format}` : c.format);
     if (c.format === 'pcap')
       parts.push(`${c.littleEndian ? 'little' : 'big'}-endian, ${c.timestampResolution} timestamps`);
-    else
+    else if (c.sections !== undefined)
+      // (Unknown when the read stopped inside the first section.)
       parts.push(
         `${c.sections} section${c.sections === 1 ? '' : 's'}, ${c.interfaces} interface${c.interfaces === 1 ? '' : 's'}`,
       );
