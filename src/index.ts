@@ -13,8 +13,11 @@
  * See "Using it as a library" in the README, and examples/library.mjs (run by test/library.test.ts).
  */
 import type { FlowRecord } from './flow/record.js';
-import type { ReadFlowsResult } from './flow/read.js';
-import { readFlowRecords, type ReadFlowRecordsOptions } from './recognize/records.js';
+import {
+  readFlowRecords,
+  type ReadFlowRecordsOptions,
+  type ReadFlowRecordsResult,
+} from './recognize/records.js';
 
 // Reading captures.
 export { readCapture, type CaptureFormat, type CaptureSummary, type ReadOptions } from './capture/reader.js';
@@ -22,7 +25,12 @@ export type { CaptureRecord } from './capture/record.js';
 export { CaptureError, type CaptureWarning } from './capture/errors.js';
 
 // Flows and their records.
-export { readFlowRecords, type ReadFlowRecordsOptions } from './recognize/records.js';
+export {
+  readFlowRecords,
+  type ReadFlowRecordsOptions,
+  type ReadFlowRecordsResult,
+} from './recognize/records.js';
+export type { RecognizerFault, RecognizerFaults } from './recognize/faults.js';
 export type { ReadFlowsResult } from './flow/read.js';
 export type { FlowTableStats } from './flow/table.js';
 export type { FlowRecord, IcmpErrorRecord } from './flow/record.js';
@@ -95,8 +103,11 @@ export interface FlowRecordsOptions extends Omit<
 }
 
 export interface FlowRecordStream extends AsyncIterable<FlowRecord> {
-  /** The capture summaries (with any read error) and flow table counts, once the read is over. */
-  readonly result: Promise<ReadFlowsResult>;
+  /**
+   * The capture summaries (with any read error), flow table counts and recogniser faults, once
+   * the read is over.
+   */
+  readonly result: Promise<ReadFlowRecordsResult>;
 }
 
 /**

@@ -88,6 +88,7 @@ const FORMATS: { name: string; args: (capture: string) => string[]; out: boolean
   { name: 'analyze ndjson', args: (c) => ['analyze', '--format', 'ndjson', c], out: true },
   { name: 'analyze html', args: (c) => ['analyze', '--format', 'html', c], out: true },
   { name: 'merge', args: (c) => ['merge', c === MISSING ? MISSING : summary], out: true },
+  { name: 'compare json', args: (c) => ['compare', '--format', 'json', c, c], out: true },
   { name: 'catalog', args: () => ['catalog', '--product', 'sfb2019', '--brief'], out: false },
 ];
 
@@ -580,7 +581,7 @@ describe('text that reaches a terminal (issue 16, section 4)', () => {
 });
 
 describe.concurrent('exit statuses and examples in every --help', () => {
-  for (const args of [[], ['flows'], ['analyze'], ['catalog'], ['merge']]) {
+  for (const args of [[], ['flows'], ['analyze'], ['catalog'], ['merge'], ['compare']]) {
     it(`lync-port-audit ${args.join(' ')} --help`, async () => {
       const r = await cli([...args, '--help']);
       expect(r.status).toBe(0);
@@ -589,7 +590,7 @@ describe.concurrent('exit statuses and examples in every --help', () => {
       expect(r.stdout).toMatch(/^ {2}2 {4}usage error/m);
       expect(r.stdout).toMatch(/^ {2}130 {2}interrupted by Ctrl-C \(SIGINT\), 143 by SIGTERM/m);
       if (args.length > 0) expect(r.stdout).toContain('Examples:');
-      if (['analyze', 'merge'].includes(args[0])) expect(r.stdout).toMatch(/^ {2}1 {4}--fail-on/m);
+      if (['analyze', 'merge', 'compare'].includes(args[0])) expect(r.stdout).toMatch(/^ {2}1 {4}--fail-on/m);
       if (args[0] !== 'catalog' && args.length > 0) expect(r.stdout).toContain('FILE.partial');
     });
   }

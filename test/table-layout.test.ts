@@ -113,3 +113,34 @@ describe('wrap', () => {
     expect(lines.join('').replace(/\s/g, '')).toBe('firstfailure:6c70612d6c61623430343830abcdefgotnothing');
   });
 });
+
+describe('the run summary on stderr', () => {
+  it('wraps to the terminal width with indented continuations, and never wraps a warning or error', async () => {
+    const { readFlows } = await import('../src/flow/read.js');
+    const { summaryLines } = await import('../src/cli/summary.js');
+    const { readFileSync, writeFileSync, rmSync, mkdtempSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const dir = mkdtempSync(join(tmpdir(), 'lpa-summary-'));
+    const damaged = join(dir, 'cut-short-with-a-long-name-so-that-its-error-line-is-long.pcapng');
+    const sample = join(REPO_ROOT, 'samples', 'edge-udp-blocked', 'capture.pcapng');
+    writeFileSync(damaged, readFileSync(sample).subarray(0, 5000));
+    try {
+      const r = await readFlows([sample, damaged], { onFlow: () => undefined });
+      const wide = summaryLines(r.captures, r.stats, r.duplicates, undefined);
+      const narrow = summaryLines(r.captures, r.stats, r.duplicates, 60);
+      const error = wide.find((l) => l.startsWith('error: '));
+      expect(error).toBeDefined();
+      expect(error!.length).toBeGreaterThan(60);
+      // The error stays one line; everything else fits 60 columns and loses no word.
+      expect(narrow).toContain(error);
+      for (const l of narrow) if (l !== error) expect(l.length, l).toBeLessThanOrEqual(60);
+      // Nothing lost: the same characters once the wrapping's spaces are taken out (a path longer
+      // than a line is broken, not cut).
+      const chars = (ls: string[]): string => ls.join('').replace(/\s+/g, '');
+      expect(chars(narrow)).toBe(chars(wide));
+      expect(narrow.filter((l) => l.startsWith('      ')).length).toBeGreaterThan(0);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

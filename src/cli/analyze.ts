@@ -29,6 +29,7 @@ import { positiveInt, type FlowTableCliOptions } from './options.js';
 import { createProgress } from './progress.js';
 import { heapTick } from './heap.js';
 import { summaryLines } from './summary.js';
+import { overlapNote } from '../flow/overlap.js';
 import { failing, type FailOn } from './fail-on.js';
 import { analyzeEach, defaultJobs } from './each.js';
 import { InputError, expandInputs } from './inputs.js';
@@ -275,7 +276,15 @@ async function analyzeOnce(
     );
   const complete = run.interrupted === undefined;
   const partial = await output.close(complete);
-  for (const line of summaryLines(result.captures, result.stats, result.duplicates)) run.say(line);
+  for (const line of summaryLines(
+    result.captures,
+    result.stats,
+    result.duplicates,
+    undefined,
+    result.recognizerFaults,
+  ))
+    run.say(line);
+  for (const o of result.overlaps) run.say(`warning: ${overlapNote(o)}`);
   if (partial !== undefined) run.say(`lync-port-audit: interrupted: the partial report is in ${partial}`);
   if (pcap !== undefined && !run.outputFailed) {
     if (!complete) {

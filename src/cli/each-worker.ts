@@ -58,7 +58,7 @@ async function run(job: EachJob): Promise<WorkerReply> {
       type: 'analyzed',
       id: job.id,
       doc: captureSummary(job.input, result),
-      lines: summaryLines(result.captures, result.stats),
+      lines: summaryLines(result.captures, result.stats, 0, undefined, result.recognizerFaults),
       error: result.captures.find((c) => c.error !== undefined)?.error?.message,
     };
   }
@@ -93,7 +93,7 @@ async function run(job: EachJob): Promise<WorkerReply> {
     type: 'flows',
     id: job.id,
     flows,
-    lines: summaryLines(result.captures, result.stats),
+    lines: summaryLines(result.captures, result.stats, 0, undefined, result.recognizerFaults),
     packets: result.stats.packets,
     error: result.captures.find((c) => c.error !== undefined)?.error?.message,
   };

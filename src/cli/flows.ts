@@ -122,7 +122,14 @@ async function flowsOnce(captures: string[], opts: FlowsOptions, run: Run): Prom
   progress.stop();
   writer.flush();
   const partial = await output.close(run.interrupted === undefined);
-  for (const line of summaryLines(result.captures, result.stats, result.duplicates)) run.say(line);
+  for (const line of summaryLines(
+    result.captures,
+    result.stats,
+    result.duplicates,
+    undefined,
+    result.recognizerFaults,
+  ))
+    run.say(line);
   if (partial !== undefined)
     run.say(`lync-port-audit: interrupted: the records read so far are in ${partial}`);
   return result.captures.some((c) => c.error !== undefined) ? 2 : 0;

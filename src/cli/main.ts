@@ -17,6 +17,7 @@ import { exitStatusHelp } from './run.js';
  */
 const COMMANDS: Record<string, () => Promise<(program: Command) => void>> = {
   analyze: async () => (await import('./analyze.js')).registerAnalyze,
+  compare: async () => (await import('./compare.js')).registerCompare,
   flows: async () => (await import('./flows.js')).registerFlows,
   catalog: async () => (await import('./catalog.js')).registerCatalog,
   merge: async () => (await import('./merge.js')).registerMerge,

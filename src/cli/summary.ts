@@ -5,6 +5,9 @@
 import type { CaptureSummary } from '../capture/reader.js';
 import { LINK_NAMES } from '../decode/link.js';
 import type { FlowTableStats } from '../flow/table.js';
+import { wrap } from '../report/format.js';
+import { terminalWidth } from '../report/table.js';
+import { faultLines, type RecognizerFaults } from '../recognize/faults.js';
 
 /**
  * Counts with en-US thousands separators, as toLocaleString('en-US') prints them, without its
@@ -34,8 +37,38 @@ export function describeCapture(c: CaptureSummary): string {
   return `${c.name}: ${parts.join(', ')}`;
 }
 
-/** `duplicates`: exact duplicate frames dropped before the flow table (they count as packets read). */
-export function summaryLines(captures: CaptureSummary[], stats: FlowTableStats, duplicates = 0): string[] {
+/**
+ * `duplicates`: exact duplicate frames dropped before the flow table (they count as packets read);
+ * `faults`: recogniser faults (a warning each; they cost flows' details, not packets or flows).
+ * On a terminal (`width` given: COLUMNS or the terminal's), the totals and per-capture lines are
+ * wrapped, continuations indented four more spaces, so the summary reads in an 80-column terminal
+ * as the report does. Warning and error lines are never wrapped (one line each, for grep and for
+ * scripts), nor is anything when stderr is a pipe or a file.
+ */
+export function summaryLines(
+  captures: CaptureSummary[],
+  stats: FlowTableStats,
+  duplicates = 0,
+  width: number | undefined = process.stderr.isTTY
+    ? terminalWidth(process.env, process.stderr.columns)
+    : undefined,
+  faults?: RecognizerFaults,
+): string[] {
+  const lines = rawSummaryLines(captures, stats, duplicates, faults);
+  if (width === undefined) return lines;
+  return lines.flatMap((line) => {
+    if (line.length <= width || /^(warning|error): /.test(line)) return [line];
+    const lead = /^ */.exec(line)![0];
+    return wrap(line.slice(lead.length), width, lead, lead + '    ');
+  });
+}
+
+function rawSummaryLines(
+  captures: CaptureSummary[],
+  stats: FlowTableStats,
+  duplicates: number,
+  faults: RecognizerFaults | undefined,
+): string[] {
   const lines: string[] = [];
   const warnings = captures.reduce((s, c) => s + c.warningCount, 0);
   const errors = captures.filter((c) => c.error !== undefined).length;
@@ -46,7 +79,10 @@ export function summaryLines(captures: CaptureSummary[], stats: FlowTableStats, 
   ended.push(`${n(stats.evicted)} evicted by the ${n(stats.peakLiveFlows)}-flow peak`);
   lines.push(
     `lync-port-audit: ${n(stats.packets + duplicates)} packets, ${n(stats.flows)} flows (${ended.join(', ')}), ` +
-      `${n(warnings)} warning${warnings === 1 ? '' : 's'}, ${n(errors)} error${errors === 1 ? '' : 's'}`,
+      `${n(warnings)} warning${warnings === 1 ? '' : 's'}, ${n(errors)} error${errors === 1 ? '' : 's'}` +
+      (faults !== undefined && faults.count > 0
+        ? `, ${n(faults.count)} recogniser fault${faults.count === 1 ? '' : 's'}`
+        : ''),
   );
   for (const c of captures) lines.push(`  ${describeCapture(c)}`);
   if (duplicates > 0)
@@ -65,6 +101,7 @@ export function summaryLines(captures: CaptureSummary[], stats: FlowTableStats, 
   if (stats.fragmentsUnattributed)
     skipped.push(`${n(stats.fragmentsUnattributed)} IP fragments without their first fragment`);
   if (skipped.length > 0) lines.push(`  packets not in any flow: ${skipped.join(', ')}`);
+  lines.push(...faultLines(faults));
   for (const c of captures) {
     if (c.stopped === true)
       lines.push(

@@ -33,6 +33,20 @@ export interface ReadFlowsResult {
   stats: FlowTableStats;
   /** Exact duplicate frames dropped (their frame numbers are kept: the next frame is not renumbered). */
   duplicates: number;
+  /**
+   * Per input, in order: the capture times of its earliest and latest packet (null when it had
+   * none), and its first frame number. Two inputs whose times overlap are not one capture cut in
+   * pieces (a ring buffer) but two captures of the same time (flow/overlap.ts).
+   */
+  spans: InputSpan[];
+}
+
+export interface InputSpan {
+  name: string;
+  firstFrame: number;
+  packets: number;
+  first: number | null;
+  last: number | null;
 }
 
 export async function readFlows(inputs: string[], options: ReadFlowsOptions): Promise<ReadFlowsResult> {
@@ -44,8 +58,15 @@ export async function readFlows(inputs: string[], options: ReadFlowsOptions): Pr
   const captures: CaptureSummary[] = [];
   const duplicates = options.keepDuplicates === true ? null : new DuplicateFilter(options.duplicateWindow);
   let nextIndex = 1;
+  // The current input's earliest and latest time, in a typed array: a double kept in a closure
+  // variable would be boxed on every write (one allocation per packet).
+  const span = new Float64Array([Infinity, -Infinity]);
+  const spans: InputSpan[] = [];
   const { signal, beforeRead } = options;
   const onRecord = (rec: CaptureRecord): void => {
+    const t = rec.tsSec + rec.tsNsec / 1e9;
+    if (t < span[0]) span[0] = t;
+    if (t > span[1]) span[1] = t;
     decodePacket(rec.buf, rec.offset, rec.caplen, rec.linkType, view);
     if (
       duplicates !== null &&
@@ -53,7 +74,7 @@ export async function readFlows(inputs: string[], options: ReadFlowsOptions): Pr
       duplicates.isDuplicate(view, rec.buf, rec.offset, rec.caplen, rec.origLen, rec.tsSec, rec.tsNsec)
     )
       return;
-    view.ts = rec.tsSec + rec.tsNsec / 1e9;
+    view.ts = t;
     table.add(view, rec.buf, rec.origLen, rec.index);
     // VXLAN: the outer UDP packet was its own flow's; now the frame it carries.
     if (view.innerLink > 0 && decodeInner(rec.buf, rec.offset, rec.caplen, view) === DecodeStatus.Ok)
@@ -61,6 +82,8 @@ export async function readFlows(inputs: string[], options: ReadFlowsOptions): Pr
   };
   for (const input of inputs) {
     if (signal?.aborted === true) break;
+    span[0] = Infinity;
+    span[1] = -Infinity;
     const summary = await readCapture(input, {
       onRecord,
       firstIndex: nextIndex,
@@ -69,9 +92,16 @@ export async function readFlows(inputs: string[], options: ReadFlowsOptions): Pr
       signal,
       onProgress: options.onProgress ? (c, t) => options.onProgress?.(input, c, t) : undefined,
     });
+    spans.push({
+      name: input,
+      firstFrame: nextIndex,
+      packets: summary.packets,
+      first: Number.isFinite(span[0]) ? span[0] : null,
+      last: Number.isFinite(span[1]) ? span[1] : null,
+    });
     nextIndex += summary.packets;
     captures.push(summary);
   }
   table.finish();
-  return { captures, stats: table.stats, duplicates: duplicates?.dropped ?? 0 };
+  return { captures, stats: table.stats, duplicates: duplicates?.dropped ?? 0, spans };
 }

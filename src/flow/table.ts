@@ -3,8 +3,8 @@
  * and writes flows out (through `onFlowEnd`) when they close, go idle, are evicted by the cap,
  * or the capture ends. Memory is bounded by `maxFlows`.
  *
- * Hot path, allocation-free for packets of existing flows: a symmetric hash of the 5-tuple
- * indexes an open-addressing table (linear probing, backward-shift deletion) of flow objects.
+ * Hot path, allocation-free for packets of existing flows: a keyed symmetric hash of the 5-tuple
+ * (keyed-hash.ts: a random key per table, so that no capture can choose colliding flows) indexes an open-addressing table (linear probing, backward-shift deletion) of flow objects.
  * Idleness is kept per timeout class in an IdleQueue (idle-queue.ts) that a flow's packets do not
  * touch: expiry looks at queue tops only, and only once the clock reaches the earliest deadline.
  */
@@ -27,11 +27,18 @@ import { icmpPorts } from './community-id.js';
 import { EndReason, OrigFrom, TcpState, createEndpoint, flipFlow, noteTtl, type Flow } from './flow.js';
 import { FragmentPorts } from './fragments.js';
 import { IdleQueue } from './idle-queue.js';
+import { packetTupleHash, quoteTupleHash, randomHashKey, type HashKey } from './keyed-hash.js';
 import { tcpFinished, updateTcp } from './tcp-state.js';
 import { noteTunnel, tunnelOf } from './tunnel.js';
 
 /** Sees the payload-carrying packets of flows whose `inspect` flag is set (the recognize stage); the time is `view.ts`. */
 export type PayloadObserver = (flow: Flow, fromOrig: boolean, view: PacketView, buf: Buffer) => void;
+
+/**
+ * Sees every packet attributed to a flow, after the flow's counters took it (`compare` keeps a
+ * bounded fingerprint of each, src/compare/evidence.ts); `frame` is the packet's frame number.
+ */
+export type PacketObserver = (flow: Flow, view: PacketView, buf: Buffer, frame: number) => void;
 
 export interface FlowTableOptions {
   /** Most flows kept at once; the least recently active one is written out to make room. */
@@ -45,7 +52,10 @@ export interface FlowTableOptions {
   /** Ports on which a packet's sender is probably the server (used when no SYN says who started). */
   isLikelyServerPort?: (port: number, proto: number) => boolean;
   observer?: PayloadObserver;
+  onPacket?: PacketObserver;
   onFlowEnd: (flow: Flow) => void;
+  /** The flow hash's key (default: a random one per table; tests fix it). */
+  hashKey?: HashKey;
 }
 
 export interface FlowTableStats {
@@ -68,6 +78,11 @@ export interface FlowTableStats {
   fragmentsUnattributed: number;
   icmpErrorsAttached: number;
   icmpErrorsUnmatched: number;
+  /**
+   * Table slots looked at by flow lookups (packets and ICMP errors): about one per lookup when the
+   * hash spreads flows well; the tests hold crafted captures to that (test/hostile.test.ts).
+   */
+  probes: number;
 }
 
 const LIST_TCP_OPEN = 0;
@@ -93,72 +108,6 @@ export function defaultLikelyServerPort(port: number): boolean {
   return port > 0 && port < 1024;
 }
 
-/** Which address of the view an endpoint hash reads: the packet's own, or the one an ICMP error quotes. */
-const enum Side {
-  Src,
-  Dst,
-  QuoteSrc,
-  QuoteDst,
-}
-
-/**
- * A hash of one endpoint (address and port) of the view. It reads the four 32-bit address words
- * itself and returns 30 bits: a number that crosses a call V8 does not inline must be a small
- * integer (31 bits), or it is boxed into a new heap number (docs/decisions.md, "Boxed numbers on
- * per-packet calls"), and add() is too large for V8 to inline everything it calls.
- */
-function endpointHash(view: PacketView, side: Side, port: number): number {
-  let w0: number;
-  let w1: number;
-  let w2: number;
-  let w3: number;
-  if (side === Side.Src) {
-    w0 = view.src0;
-    w1 = view.src1;
-    w2 = view.src2;
-    w3 = view.src3;
-  } else if (side === Side.Dst) {
-    w0 = view.dst0;
-    w1 = view.dst1;
-    w2 = view.dst2;
-    w3 = view.dst3;
-  } else if (side === Side.QuoteSrc) {
-    w0 = view.quoteSrc0;
-    w1 = view.quoteSrc1;
-    w2 = view.quoteSrc2;
-    w3 = view.quoteSrc3;
-  } else {
-    w0 = view.quoteDst0;
-    w1 = view.quoteDst1;
-    w2 = view.quoteDst2;
-    w3 = view.quoteDst3;
-  }
-  let h = Math.imul(w3 ^ 0x2545f491, 0x9e3779b1);
-  h = Math.imul(h ^ w2 ^ (h >>> 15), 0x85ebca6b);
-  h = Math.imul(h ^ w1 ^ (h >>> 13), 0xc2b2ae35);
-  h = Math.imul(h ^ w0 ^ (h >>> 16), 0x27d4eb2f);
-  return Math.imul(h ^ port ^ (h >>> 15), 0x165667b1) >>> 2;
-}
-
-/**
- * Combines the two endpoint hashes (so both directions agree) and the protocol into a nonzero
- * 30-bit value: it stays a V8 small integer, so passing it to lookup() allocates nothing.
- */
-function flowHash(a: number, b: number, proto: number): number {
-  const h = (a ^ b ^ Math.imul(proto + 1, 0x9e3779b1)) & 0x3fffffff;
-  return h === 0 ? 1 : h;
-}
-
-/** The flow hash of a packet's 5-tuple. */
-function packetHash(view: PacketView, sport: number, dport: number, proto: number): number {
-  return flowHash(endpointHash(view, Side.Src, sport), endpointHash(view, Side.Dst, dport), proto);
-}
-
-/** The flow hash of the packet an ICMP error quotes. */
-function quoteHash(view: PacketView, sport: number, dport: number, proto: number): number {
-  return flowHash(endpointHash(view, Side.QuoteSrc, sport), endpointHash(view, Side.QuoteDst, dport), proto);
-}
-
 export class FlowTable {
   readonly stats: FlowTableStats = {
     packets: 0,
@@ -179,6 +128,7 @@ export class FlowTable {
     fragmentsUnattributed: 0,
     icmpErrorsAttached: 0,
     icmpErrorsUnmatched: 0,
+    probes: 0,
   };
 
   private readonly maxFlows: number;
@@ -198,9 +148,11 @@ export class FlowTable {
   /** Flows found idle by one `expire`, written out together in a fixed order (reused). */
   private readonly expired: Flow[] = [];
   private readonly timeouts: number[];
-  private readonly fragments = new FragmentPorts();
+  private readonly fragments: FragmentPorts;
+  private readonly hashKey: HashKey;
   private readonly isLikelyServerPort: (port: number, proto: number) => boolean;
   private readonly observer: PayloadObserver | undefined;
+  private readonly onPacket: PacketObserver | undefined;
   private readonly onFlowEnd: (flow: Flow) => void;
   private now = -Infinity;
   /**
@@ -226,8 +178,11 @@ export class FlowTable {
       options.udpTimeout ?? 60,
       options.otherTimeout ?? 60,
     ];
+    this.hashKey = options.hashKey ?? randomHashKey();
+    this.fragments = new FragmentPorts(this.hashKey);
     this.isLikelyServerPort = options.isLikelyServerPort ?? defaultLikelyServerPort;
     this.observer = options.observer;
+    this.onPacket = options.onPacket;
     this.onFlowEnd = options.onFlowEnd;
   }
 
@@ -294,7 +249,7 @@ export class FlowTable {
       return;
     }
 
-    const hash = packetHash(view, sport, dport, proto);
+    const hash = packetTupleHash(this.hashKey, view, sport, dport, proto);
     let flow = this.lookup(hash, proto, view, sport, dport);
     let fromOrig = true;
     if (flow !== null) {
@@ -354,6 +309,7 @@ export class FlowTable {
     }
     if (flow.inspect && view.payloadCaptured > 0 && this.observer !== undefined)
       this.observer(flow, flow.orig === ep, view, buf);
+    if (this.onPacket !== undefined) this.onPacket(flow, view, buf, frame);
     // A finished connection lingers only briefly (closeLinger) for stray packets.
     if (proto === IPPROTO_TCP && flow.list !== LIST_TCP_CLOSED && tcpFinished(flow))
       this.requeue(flow, LIST_TCP_CLOSED);
@@ -387,6 +343,7 @@ export class FlowTable {
     const hashes = this.hashes;
     const mask = this.mask;
     for (let i = hash & mask; ; i = (i + 1) & mask) {
+      this.stats.probes++;
       const h = hashes[i];
       if (h === 0) return null;
       if (h !== hash) continue;
@@ -507,8 +464,9 @@ export class FlowTable {
     const qproto = view.quoteProto;
     const sport = view.quoteHasPorts ? view.quoteSrcPort : 0;
     const dport = view.quoteHasPorts ? view.quoteDstPort : 0;
-    const hash = quoteHash(view, sport, dport, qproto);
+    const hash = quoteTupleHash(this.hashKey, view, sport, dport, qproto);
     for (let i = hash & this.mask; ; i = (i + 1) & this.mask) {
+      this.stats.probes++;
       const h = this.hashes[i];
       if (h === 0) break;
       if (h !== hash) continue;

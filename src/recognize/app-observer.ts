@@ -14,11 +14,18 @@
  * full, or the flow ends) they are delivered with the gap flag. A direction's stream starts at the
  * sequence number after its SYN when the handshake was seen, so a first segment that overtook an
  * earlier one is held back too. Only that exceptional path allocates.
+ *
+ * This is also the recogniser fault boundary (faults.ts): whatever a recogniser's detect, start,
+ * feed or finish throws is caught here, reported once for that flow and recogniser, and costs that
+ * flow that recogniser's details only: a recogniser that fails in detect is not offered the flow
+ * again (the others still are), one that fails on a flow it owns stops seeing it, and its finish
+ * still runs for what it had, the record saying where it stopped (app_detail.recognizer_fault).
  */
 import { TCP_SYN, IPPROTO_TCP, IPPROTO_UDP, type PacketView } from '../decode/view.js';
 import { connState } from '../flow/conn-state.js';
 import { END_REASON_NAMES, OrigFrom, type Flow } from '../flow/flow.js';
 import type { PayloadObserver } from '../flow/table.js';
+import { faultMessage, flowName, type FaultStage, type RecognizerFault } from './faults.js';
 import { feedMediaDatagram, media, type MediaState } from './media.js';
 import type { AppResult, PacketContext, Payload, Recognizer } from './types.js';
 
@@ -56,6 +63,10 @@ interface FlowApp {
   /** Out-of-order segments per direction, sorted by sequence number (null until needed). */
   held: [Held[] | null, Held[] | null];
   heldBytes: [number, number];
+  /** Recognizers that threw on this flow (null until one does): not offered its payloads again. */
+  failed: Recognizer[] | null;
+  /** The fault that stopped the recognizer that owns the flow, or null. */
+  fault: RecognizerFault | null;
 }
 
 export interface AppObserver {
@@ -64,7 +75,14 @@ export interface AppObserver {
   finish(flow: Flow): AppResult | undefined;
 }
 
-export function createAppObserver(recognizers: readonly Recognizer[]): AppObserver {
+/**
+ * `onFault` hears each recogniser fault once (per flow and recogniser), as it happens; the
+ * flow's record then carries it too.
+ */
+export function createAppObserver(
+  recognizers: readonly Recognizer[],
+  onFault?: (fault: RecognizerFault) => void,
+): AppObserver {
   const forTcp = recognizers.filter((r) => r.transports.includes('tcp'));
   const forUdp = recognizers.filter((r) => r.transports.includes('udp'));
   const payload: Payload = { buf: Buffer.alloc(0), offset: 0, length: 0 };
@@ -77,13 +95,44 @@ export function createAppObserver(recognizers: readonly Recognizer[]): AppObserv
     gap: false,
   };
 
+  /**
+   * Records a fault of recognizer `r` (null: the framework itself) on this flow: `r` is not offered
+   * the flow again, and when it owns the flow (or the framework failed) the flow is not inspected
+   * further. Only this exceptional path allocates.
+   */
+  function fail(flow: Flow, app: FlowApp, r: Recognizer | null, stage: FaultStage, err: unknown): void {
+    const fault: RecognizerFault = {
+      // A fault of the framework's own steps is reported under the flow's owner, when it has one.
+      recognizer: (r ?? app.recognizer)?.app ?? 'unknown',
+      stage,
+      frame: flow.lastFrame,
+      flow: flowName(flow),
+      message: faultMessage(err),
+    };
+    if (r !== null) (app.failed ??= []).push(r);
+    if (r === null || r === app.recognizer) {
+      if (app.fault === null) app.fault = fault;
+      app.media = null;
+      flow.inspect = false;
+    }
+    onFault?.(fault);
+  }
+
   function deliver(flow: Flow, app: FlowApp, candidates: readonly Recognizer[]): void {
     if (app.recognizer === null) {
       app.examined++;
       let best: Recognizer | null = null;
       let bestScore = CLAIM;
+      const failed = app.failed;
       for (const r of candidates) {
-        const score = r.detect(payload, ctx);
+        if (failed !== null && failed.includes(r)) continue;
+        let score: number;
+        try {
+          score = r.detect(payload, ctx);
+        } catch (err) {
+          fail(flow, app, r, 'detect', err);
+          continue;
+        }
         if (score >= bestScore && (best === null || score > bestScore)) {
           best = r;
           bestScore = score;
@@ -94,10 +143,22 @@ export function createAppObserver(recognizers: readonly Recognizer[]): AppObserv
         return;
       }
       app.recognizer = best;
-      app.state = best.start(ctx);
+      try {
+        app.state = best.start(ctx);
+      } catch (err) {
+        fail(flow, app, best, 'start', err);
+        return;
+      }
       if (best === media && ctx.transport === 'udp') app.media = app.state as MediaState;
     }
-    if (!app.recognizer.feed(app.state, payload, ctx)) flow.inspect = false;
+    let more: boolean;
+    try {
+      more = app.recognizer.feed(app.state, payload, ctx);
+    } catch (err) {
+      fail(flow, app, app.recognizer, 'feed', err);
+      return;
+    }
+    if (!more) flow.inspect = false;
   }
 
   /**
@@ -184,10 +245,33 @@ export function createAppObserver(recognizers: readonly Recognizer[]): AppObserv
     if (app !== undefined && app.media !== null) {
       ctx.fromOrig = fromOrig;
       ctx.ts = view.ts;
-      if (!feedMediaDatagram(app.media, buf, view.payloadOffset, view.payloadCaptured, ctx))
-        flow.inspect = false;
+      try {
+        if (!feedMediaDatagram(app.media, buf, view.payloadOffset, view.payloadCaptured, ctx))
+          flow.inspect = false;
+      } catch (err) {
+        fail(flow, app, app.recognizer, 'feed', err);
+      }
       return;
     }
+    try {
+      observeGeneric(flow, fromOrig, view, buf, app);
+    } catch (err) {
+      // The framework's own steps (reordering, stream positions): a fault costs this flow only.
+      app = flow.app as FlowApp | undefined;
+      if (app !== undefined) fail(flow, app, null, 'observer', err);
+      else flow.inspect = false;
+    }
+  };
+
+  /** Every payload but owned UDP media: detection, then the owner's feed (TCP in stream order). */
+  function observeGeneric(
+    flow: Flow,
+    fromOrig: boolean,
+    view: PacketView,
+    buf: Buffer,
+    existing: FlowApp | undefined,
+  ): void {
+    let app = existing;
     const ts = view.ts;
     const tcp = flow.proto === IPPROTO_TCP;
     if (!tcp && flow.proto !== IPPROTO_UDP) {
@@ -204,6 +288,8 @@ export function createAppObserver(recognizers: readonly Recognizer[]): AppObserv
         cut: [false, false],
         held: [null, null],
         heldBytes: [0, 0],
+        failed: null,
+        fault: null,
       };
       flow.app = app;
     }
@@ -248,7 +334,7 @@ export function createAppObserver(recognizers: readonly Recognizer[]): AppObserv
     if (!flow.inspect) return;
     deliverTcp(flow, app, dir, buf, view.payloadOffset, view.payloadCaptured, seq, view.payloadLength, ts);
     drainHeld(flow, app, dir, false);
-  };
+  }
 
   return {
     observer,
@@ -256,25 +342,53 @@ export function createAppObserver(recognizers: readonly Recognizer[]): AppObserv
       const app = flow.app as FlowApp | undefined;
       if (app === undefined) return undefined;
       // Segments still waiting for a hole that never filled: deliver them after the gap.
-      for (const dir of [0, 1] as const) {
-        if (app.held[dir] === null || !flow.inspect) continue;
-        ctx.fromOrig = dir === 0;
-        ctx.origPort = flow.orig.port;
-        ctx.respPort = flow.resp.port;
-        ctx.transport = 'tcp';
-        drainHeld(flow, app, dir, true);
+      try {
+        for (const dir of [0, 1] as const) {
+          if (app.held[dir] === null || !flow.inspect) continue;
+          ctx.fromOrig = dir === 0;
+          ctx.origPort = flow.orig.port;
+          ctx.respPort = flow.resp.port;
+          ctx.transport = 'tcp';
+          drainHeld(flow, app, dir, true);
+        }
+      } catch (err) {
+        fail(flow, app, null, 'observer', err);
       }
-      if (app.recognizer === null) return undefined;
-      return app.recognizer.finish(app.state, {
-        origPkts: flow.orig.pkts,
-        respPkts: flow.resp.pkts,
-        connState: connState(flow),
-        origPort: flow.orig.port,
-        respPort: flow.resp.port,
-        transport: flow.proto === IPPROTO_TCP ? 'tcp' : 'udp',
-        endReason: END_REASON_NAMES[flow.endReason],
-        lastTs: flow.lastTs,
-      });
+      const r = app.recognizer;
+      if (r === null) return undefined;
+      let result: AppResult | undefined;
+      // A recognizer whose start failed has no state to finish.
+      if (app.fault === null || app.fault.stage !== 'start') {
+        try {
+          result = r.finish(app.state, {
+            origPkts: flow.orig.pkts,
+            respPkts: flow.resp.pkts,
+            connState: connState(flow),
+            origPort: flow.orig.port,
+            respPort: flow.resp.port,
+            transport: flow.proto === IPPROTO_TCP ? 'tcp' : 'udp',
+            endReason: END_REASON_NAMES[flow.endReason],
+            lastTs: flow.lastTs,
+          });
+        } catch (err) {
+          // After a fault in feed the state may be inconsistent: that fault was reported already.
+          if (app.fault === null) fail(flow, app, r, 'finish', err);
+        }
+      }
+      return app.fault === null ? result : withFault(result, r, app.fault);
     },
   };
+}
+
+/**
+ * The result of a flow whose recognizer failed: what its finish had (or, when it had nothing, the
+ * protocol its detect claimed, at the claim's threshold), and where it stopped.
+ */
+function withFault(result: AppResult | undefined, r: Recognizer, fault: RecognizerFault): AppResult {
+  const out: AppResult =
+    result === undefined || result.app === 'unknown'
+      ? { app: r.app, confidence: CLAIM, detail: {}, findings: [] }
+      : result;
+  out.detail.recognizer_fault = { stage: fault.stage, frame: fault.frame, message: fault.message };
+  return out;
 }

@@ -8,6 +8,7 @@ import { toFlowRecord, type FlowRecord } from '../flow/record.js';
 import { attachApp } from './attach.js';
 import { createAppObserver } from './app-observer.js';
 import { RECOGNIZERS } from './index.js';
+import { addFault, emptyFaults, type RecognizerFault, type RecognizerFaults } from './faults.js';
 import type { Recognizer } from './types.js';
 
 export interface ReadFlowRecordsOptions extends Omit<ReadFlowsOptions, 'onFlow' | 'observer'> {
@@ -17,17 +18,29 @@ export interface ReadFlowRecordsOptions extends Omit<ReadFlowsOptions, 'onFlow' 
   seed?: number;
   /** The recognizers offered every flow's payload (default: all of them; [] for none). */
   recognizers?: readonly Recognizer[];
+  /** Each recogniser fault as it happens (once per flow and recogniser); they are also in the result. */
+  onRecognizerFault?: (fault: RecognizerFault) => void;
+}
+
+export interface ReadFlowRecordsResult extends ReadFlowsResult {
+  /** Recogniser faults: how many, and the first ones (a warning each). */
+  recognizerFaults: RecognizerFaults;
 }
 
 export async function readFlowRecords(
   inputs: string[],
   options: ReadFlowRecordsOptions,
-): Promise<ReadFlowsResult> {
-  const { onRecord, seed = 0, recognizers = RECOGNIZERS, ...rest } = options;
-  const apps = createAppObserver(recognizers);
-  return readFlows(inputs, {
+): Promise<ReadFlowRecordsResult> {
+  const { onRecord, seed = 0, recognizers = RECOGNIZERS, onRecognizerFault, ...rest } = options;
+  const recognizerFaults = emptyFaults();
+  const apps = createAppObserver(recognizers, (fault) => {
+    addFault(recognizerFaults, fault);
+    onRecognizerFault?.(fault);
+  });
+  const result = await readFlows(inputs, {
     ...rest,
     observer: apps.observer,
     onFlow: (flow, now) => onRecord(attachApp(toFlowRecord(flow, seed), apps.finish(flow)), now),
   });
+  return { ...result, recognizerFaults };
 }

@@ -83,9 +83,52 @@ export function boundedSdp(text: string): string {
   return out.join('\r\n') + '\r\n';
 }
 
+/*
+ * sdp-transform's result is loosely typed data, not the shape its typings promise: every captured
+ * group goes through `toIntIfInt` (lib/parser.js), so any field may be a number where a string is
+ * declared ("c=IN IP4 7" gives ip 7, "a=0" gives invalid[].value 0, "a=NaN" gives NaN), any
+ * optional group may be missing, and the m= regular expression may match nothing (a media object
+ * with no type, port or protocol). Every read below goes through these guards, which accept a
+ * string or a finite number and nothing else.
+ */
+
+/** A string field of the parse, as bounded text (numbers as their decimal form), or undefined. */
 function text(s: unknown, max = 64): string | undefined {
-  if (s === undefined || s === null) return undefined;
-  return shortString(String(s), max);
+  if (typeof s === 'string') return shortString(s, max);
+  if (typeof s === 'number' && Number.isFinite(s)) return shortString(String(s), max);
+  return undefined;
+}
+
+/** A port or count: a non-negative integer (a number, or a string of 1 to 10 decimal digits), else 0. */
+function int(v: unknown): number {
+  if (typeof v === 'number') return Number.isInteger(v) && v >= 0 && v <= 0xffffffff ? v : 0;
+  if (typeof v !== 'string' || v.length === 0 || v.length > 10) return 0;
+  let n = 0;
+  for (let i = 0; i < v.length; i++) {
+    const c = v.charCodeAt(i);
+    if (c < 0x30 || c > 0x39) return 0;
+    n = n * 10 + (c - 0x30);
+  }
+  return n <= 0xffffffff ? n : 0;
+}
+
+/** The raw text of a field (for prefix checks on unparsed lines), or undefined. */
+function raw(v: unknown): string | undefined {
+  if (typeof v === 'string') return v;
+  if (typeof v === 'number') return String(v);
+  return undefined;
+}
+
+/** A field that should be an object (a named group like `connection` or `rtcp`). */
+function record(v: unknown): Record<string, unknown> | undefined {
+  return typeof v === 'object' && v !== null && !Array.isArray(v)
+    ? (v as Record<string, unknown>)
+    : undefined;
+}
+
+/** A field that should be an array (a pushed group like `candidates` or `invalid`). */
+function list(v: unknown): readonly unknown[] {
+  return Array.isArray(v) ? v : [];
 }
 
 /** Splits on single spaces, ignoring empty tokens. */
@@ -96,11 +139,11 @@ function tokens(line: string): string[] {
 /** RFC 8839 section 5.1 grammar: foundation component transport priority address port "typ" type [raddr a rport p] [tcptype t]. */
 function ice19(parts: string[], syntax: string): SdpCandidate | undefined {
   if (parts.length < 8 || parts[6] !== 'typ') return undefined;
-  const port = Number(parts[5]);
-  if (!Number.isInteger(port)) return undefined;
+  const port = int(parts[5]);
+  if (port === 0 && parts[5] !== '0') return undefined;
   const c: SdpCandidate = {
     foundation: text(parts[0], 32),
-    component: Number(parts[1]) || 0,
+    component: int(parts[1]),
     transport: text(parts[2], 16) ?? '',
     priority: text(parts[3], 16),
     ip: text(parts[4], 64) ?? '',
@@ -110,7 +153,7 @@ function ice19(parts: string[], syntax: string): SdpCandidate | undefined {
   };
   for (let i = 8; i + 1 < parts.length; i += 2) {
     if (parts[i] === 'raddr') c.raddr = text(parts[i + 1], 64);
-    else if (parts[i] === 'rport') c.rport = Number(parts[i + 1]) || 0;
+    else if (parts[i] === 'rport') c.rport = int(parts[i + 1]);
     else if (parts[i] === 'tcptype') c.tcptype = text(parts[i + 1], 16);
   }
   return c;
@@ -119,10 +162,10 @@ function ice19(parts: string[], syntax: string): SdpCandidate | undefined {
 /** MS-ICE version 1 (draft-ietf-mmusic-ice-06 era, Lync 2007/2010): ufrag component password transport q address port. */
 function msIce1(parts: string[]): SdpCandidate | undefined {
   if (parts.length < 7) return undefined;
-  const port = Number(parts[6]);
-  if (!Number.isInteger(port) || !decimalFraction(parts[4])) return undefined;
+  const port = int(parts[6]);
+  if ((port === 0 && parts[6] !== '0') || !decimalFraction(parts[4])) return undefined;
   return {
-    component: Number(parts[1]) || 0,
+    component: int(parts[1]),
     transport: text(parts[3], 16) ?? '',
     priority: text(parts[4], 16),
     ip: text(parts[5], 64) ?? '',
@@ -141,79 +184,85 @@ function decimalFraction(s: string): boolean {
   return true;
 }
 
-interface ParsedCandidate {
-  foundation: string;
-  component: number;
-  transport: string;
-  priority: number | string;
-  ip: string;
-  port: number;
-  type: string;
-  raddr?: string;
-  rport?: number;
-  tcptype?: string;
+/** One candidate sdp-transform parsed (RFC 8839 grammar), every field read through the guards. */
+function parsedCandidate(v: unknown): SdpCandidate | undefined {
+  const c = record(v);
+  if (c === undefined) return undefined;
+  const out: SdpCandidate = {
+    foundation: text(c.foundation, 32),
+    component: int(c.component),
+    transport: text(c.transport, 16) ?? '',
+    priority: text(c.priority, 16),
+    ip: text(c.ip) ?? '',
+    port: int(c.port),
+    type: text(c.type, 16),
+    syntax: 'ice',
+  };
+  if (c.raddr !== undefined) out.raddr = text(c.raddr);
+  if (c.rport !== undefined) out.rport = int(c.rport);
+  if (c.tcptype !== undefined) out.tcptype = text(c.tcptype, 16);
+  return out;
 }
 
 /** Summary of one SDP body; undefined when it does not parse as SDP at all. */
 export function summarizeSdp(body: string): SdpSummary | undefined {
-  let sdp: ReturnType<typeof parse>;
+  let parsed: unknown;
   try {
-    sdp = parse(boundedSdp(body));
+    parsed = parse(boundedSdp(body));
   } catch {
     return undefined;
   }
-  if (!Array.isArray(sdp.media)) return undefined;
-  const session = sdp.connection?.ip;
+  const sdp = record(parsed);
+  if (sdp === undefined || !Array.isArray(sdp.media)) return undefined;
+  const session = text(record(sdp.connection)?.ip);
   const summary: SdpSummary = { media: [] };
-  if (sdp.origin?.address !== undefined) summary.origin_address = text(sdp.origin.address);
-  if (session !== undefined) summary.address = text(session);
+  const origin = text(record(sdp.origin)?.address);
+  if (origin !== undefined) summary.origin_address = origin;
+  if (session !== undefined) summary.address = session;
   let unparsed = 0;
-  for (const m of sdp.media) {
+  for (const item of sdp.media as unknown[]) {
+    const m = record(item);
+    if (m === undefined) continue;
     if (summary.media.length >= MAX_MEDIA) {
       summary.media_dropped = (summary.media_dropped ?? 0) + 1;
       continue;
     }
     const media: SdpMedia = {
       type: text(m.type, 32) ?? '',
-      port: Number(m.port) || 0,
+      port: int(m.port),
       protocol: text(m.protocol, 32) ?? '',
       candidates: [],
     };
-    const address = m.connection?.ip ?? session;
-    if (address !== undefined) media.address = text(address);
-    if (m.rtcp !== undefined) {
-      media.rtcp_port = Number(m.rtcp.port) || 0;
-      if (m.rtcp.address !== undefined) media.rtcp_address = text(m.rtcp.address);
+    const address = text(record(m.connection)?.ip) ?? session;
+    if (address !== undefined) media.address = address;
+    const rtcp = record(m.rtcp);
+    if (rtcp !== undefined) {
+      media.rtcp_port = int(rtcp.port);
+      const rtcpAddress = text(rtcp.address);
+      if (rtcpAddress !== undefined) media.rtcp_address = rtcpAddress;
     }
-    if (m.payloads !== undefined) media.payloads = text(m.payloads, 64);
-    const direction = m.direction ?? sdp.direction;
+    const payloads = text(m.payloads, 64);
+    if (payloads !== undefined) media.payloads = payloads;
+    const direction = text(m.direction, 16) ?? text(sdp.direction, 16);
     if (direction !== undefined) media.direction = direction;
-    if (m.crypto !== undefined && m.crypto.length > 0) media.crypto = true;
-    const ufrag = m.iceUfrag ?? sdp.iceUfrag;
-    if (ufrag !== undefined) media.ice_ufrag = text(ufrag, 32);
+    if (list(m.crypto).length > 0) media.crypto = true;
+    const ufrag = text(m.iceUfrag, 32) ?? text(sdp.iceUfrag, 32);
+    if (ufrag !== undefined) media.ice_ufrag = ufrag;
     const add = (c: SdpCandidate | undefined): void => {
       if (c === undefined) return;
       if (media.candidates.length < MAX_CANDIDATES) media.candidates.push(c);
       else media.candidates_dropped = (media.candidates_dropped ?? 0) + 1;
     };
-    for (const c of (m.candidates ?? []) as ParsedCandidate[]) {
-      add({
-        foundation: text(c.foundation, 32),
-        component: Number(c.component) || 0,
-        transport: text(c.transport, 16) ?? '',
-        priority: text(c.priority, 16),
-        ip: text(c.ip) ?? '',
-        port: Number(c.port) || 0,
-        type: text(c.type, 16),
-        ...(c.raddr !== undefined ? { raddr: text(c.raddr) } : {}),
-        ...(c.rport !== undefined ? { rport: Number(c.rport) || 0 } : {}),
-        ...(c.tcptype !== undefined ? { tcptype: text(c.tcptype, 16) } : {}),
-        syntax: 'ice',
-      });
+    for (const c of list(m.candidates)) {
+      const candidate = parsedCandidate(c);
+      if (candidate !== undefined) add(candidate);
+      else unparsed++;
     }
-    for (const inv of m.invalid ?? []) {
-      const v = inv.value;
-      if (v.startsWith('candidate:')) {
+    for (const inv of list(m.invalid)) {
+      // "a=0" comes back as the number 0: a line we do not understand, like any other.
+      const v = raw(record(inv)?.value);
+      if (v === undefined) unparsed++;
+      else if (v.startsWith('candidate:')) {
         const parts = tokens(v.slice('candidate:'.length));
         const c = ice19(parts, 'ice') ?? msIce1(parts);
         if (c !== undefined) add(c);
@@ -226,7 +275,7 @@ export function summarizeSdp(body: string): SdpSummary | undefined {
     }
     summary.media.push(media);
   }
-  unparsed += (sdp.invalid ?? []).length;
+  unparsed += list(sdp.invalid).length;
   if (unparsed > 0) summary.unparsed_lines = unparsed;
   return summary;
 }

@@ -88,7 +88,7 @@ export async function writeFlowPackets(
         w.packets++;
         comments = w.packets === 1 ? [...flow.comment, where(rec)] : [where(rec)];
       } else {
-        flow = index.findQuoted(view, view.ts, ICMP_SLACK, (f) => [f.ts, f.ts + f.duration]);
+        flow = index.findQuoted(view, rec.index, view.ts, ICMP_SLACK, (f) => [f.ts, f.ts + f.duration]);
         if (flow === null) return;
         result.icmpErrors++;
         const name = icmpErrorName(view.ipVersion, view.icmpType, view.icmpCode);

@@ -41,6 +41,11 @@ export interface AnalysisSummary {
   verdicts: Partial<Record<Verdict, number>>;
   /** Flows whose verdict is a problem (blocked, refused, filtered, one-way, failed, unexpected, mismatch). */
   problems: number;
+  /**
+   * Faults of recognisers (each cost one flow's application details, named in a note and on
+   * stderr) and of cross-flow steps. Absent in summaries written before it was counted.
+   */
+  recognizer_faults?: number;
   /** Evictions, unreadable input, and other caveats a reader should know. */
   notes: string[];
 }

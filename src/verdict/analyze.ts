@@ -5,10 +5,13 @@
  */
 import type { CaptureSummary } from '../capture/reader.js';
 import type { FlowRecord } from '../flow/record.js';
-import type { FlowTableStats } from '../flow/table.js';
+import type { FlowTableStats, PacketObserver } from '../flow/table.js';
+import type { InputSpan } from '../flow/read.js';
+import { OverlapEvidence, overlapNote, type InputOverlap } from '../flow/overlap.js';
 import { displayFilter } from '../flow/display-filter.js';
 import { readFlowRecords } from '../recognize/records.js';
-import { buildCalls } from '../recognize/calls.js';
+import { buildCalls, type Call } from '../recognize/calls.js';
+import { addFault, faultMessage, faultWarning, type RecognizerFaults } from '../recognize/faults.js';
 import { linkRpcFlows } from '../recognize/rpc-links.js';
 import type { Recognizer } from '../recognize/types.js';
 import { RoleInference } from '../topology/infer.js';
@@ -64,6 +67,8 @@ export interface AnalyzeCapturesOptions {
    * `partial` with the signal's reason (an Error's message) in its first note.
    */
   signal?: AbortSignal;
+  /** Every packet attributed to a flow (`compare` fingerprints them: src/compare/evidence.ts). */
+  onPacket?: PacketObserver;
 }
 
 export interface AnalyzeCapturesResult {
@@ -74,6 +79,34 @@ export interface AnalyzeCapturesResult {
   stats: FlowTableStats;
   /** Exact duplicate frames dropped before decoding. */
   duplicates: number;
+  /** Each input's time span and first frame. */
+  spans: InputSpan[];
+  /** Inputs that look like two captures of the same traffic (a note says so; `compare` is for them). */
+  overlaps: InputOverlap[];
+  /** Recogniser and cross-flow step faults (each cost one flow's details, or one step's results). */
+  recognizerFaults: RecognizerFaults;
+}
+
+/** Notes listing the first recogniser faults (the reports show notes; stderr has them all). */
+const FAULT_NOTES = 5;
+
+/**
+ * Runs a cross-flow step of the recognize stage: a fault in it costs its results (`fallback`),
+ * counted and reported with the recogniser faults, never the analysis.
+ */
+function crossFlow<T>(faults: RecognizerFaults, name: 'calls' | 'rpc-links', step: () => T, fallback: T): T {
+  try {
+    return step();
+  } catch (err) {
+    addFault(faults, {
+      recognizer: name,
+      stage: 'cross-flow',
+      frame: 0,
+      flow: '',
+      message: faultMessage(err),
+    });
+    return fallback;
+  }
 }
 
 function withInferred(given: Topology, inferred: Topology): Topology {
@@ -96,6 +129,7 @@ export async function analyzeCaptures(
   const aggregator = new RoleAggregator(loaded.access);
   const ttls = new HostTtls();
   const scans = new ScanDetector();
+  const overlap = new OverlapEvidence();
   let firstTs = Infinity;
   let lastTs = -Infinity;
   const verdicts: Partial<Record<Verdict, number>> = {};
@@ -132,12 +166,14 @@ export async function analyzeCaptures(
     stdin: opts.stdin,
     keepDuplicates: opts.keepDuplicates,
     duplicateWindow: opts.duplicateWindow,
+    onPacket: opts.onPacket,
     onRecord: (rec, now) => {
       if (rec.ts < firstTs) firstTs = rec.ts;
       if (rec.ts + rec.duration > lastTs) lastTs = rec.ts + rec.duration;
       if (inferring) inference.add(rec);
       ttls.add(rec);
       scans.add(rec);
+      if (inputs.length > 1) overlap.add(rec);
       // Streaming with a given topology judges each flow as it ends (bounded memory, no
       // cross-flow links); otherwise the records are kept for the cross-flow steps.
       if (streaming) take(judgeFlow(rec, { catalog: loaded.access, roles: resolver, captureEnd: now, ttls }));
@@ -163,8 +199,9 @@ export async function analyzeCaptures(
   if (frozen !== undefined) topology = frozen;
   else if (inferring) topology = withInferred(given, inference.infer(loaded.listenPorts));
   // Cross-flow steps: DCE/RPC follow-on connections, and the call view from SIP and SDP.
-  const rpcLinked = linkRpcFlows(records);
-  const calls = buildCalls(records);
+  const faults = result.recognizerFaults;
+  const rpcLinked = crossFlow(faults, 'rpc-links', () => linkRpcFlows(records), 0);
+  const calls = crossFlow<Call[]>(faults, 'calls', () => buildCalls(records), []);
   const finalResolver = inferring ? new RoleResolver(topology) : resolver;
   for (const rec of records)
     take(judgeFlow(rec, { catalog: loaded.access, roles: finalResolver, captureEnd: lastTs, ttls }));
@@ -182,6 +219,8 @@ export async function analyzeCaptures(
         'only the packets read before are judged, flows still open then as they were',
     );
   }
+  const overlaps = overlap.overlaps(result.spans);
+  for (const o of overlaps) notes.push(overlapNote(o));
   if (result.stats.evicted > 0)
     notes.push(
       `${result.stats.evicted} flows were written out early because more than ${opts.maxFlows ?? 'the default number of'} flows were live at once (--max-flows)`,
@@ -203,6 +242,9 @@ export async function analyzeCaptures(
         (inferring ? '; roles were inferred from the flows before them' : ''),
     );
   for (const scan of scans.scans().slice(0, 5)) notes.push(scanNote(scan));
+  for (const f of faults.first.slice(0, FAULT_NOTES)) notes.push(faultWarning(f));
+  if (faults.count > FAULT_NOTES)
+    notes.push(`${faults.count - FAULT_NOTES} more recogniser faults (each listed on stderr up to 20)`);
   if (inferring && topology.inferred.length === 0)
     notes.push('no roles could be inferred: give a topology with --topology or --role');
 
@@ -229,6 +271,7 @@ export async function analyzeCaptures(
     judged: judgedCount,
     verdicts,
     problems,
+    recognizer_faults: faults.count,
     notes,
   };
   return {
@@ -237,5 +280,8 @@ export async function analyzeCaptures(
     captures: result.captures,
     stats: result.stats,
     duplicates: result.duplicates,
+    spans: result.spans,
+    overlaps,
+    recognizerFaults: faults,
   };
 }

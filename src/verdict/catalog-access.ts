@@ -33,6 +33,7 @@ export interface LoadedCatalog {
 export function catalogAccess(catalog: Catalog): CatalogAccess {
   const cache = new Map<string, RowLike[]>();
   const hostCache = new Map<string, string[]>();
+  const audited = auditedRoles(catalog);
   return {
     rowsForRole(role: string): RowLike[] {
       let rows = cache.get(role);
@@ -49,7 +50,7 @@ export function catalogAccess(catalog: Catalog): CatalogAccess {
       return catalog.roles[role]?.kind === 'server';
     },
     knowsRole(role: string): boolean {
-      return catalog.roles[role] !== undefined || catalog.groups[role] !== undefined;
+      return audited.has(role);
     },
     hostRoles(roles: readonly string[]): string[] {
       if (roles.length === 0) return [];
@@ -99,4 +100,26 @@ export function loadCatalogForAnalysis(
     serverPorts: fixedServicePorts(catalog),
     listenPorts,
   };
+}
+
+/**
+ * The roles a catalog audits: declared, and named by a row, as the row's role or as one of its
+ * peers (groups expanded). A role declared only so that topologies and inference can name it
+ * (lync2010's microsoft-365, whose rows are in the teams catalog) is not audited: its traffic is
+ * outside the audit rather than "unexpected" against rows that were never meant to cover it.
+ */
+function auditedRoles(catalog: Catalog): Set<string> {
+  const named = new Set<string>();
+  const add = (name: string): void => {
+    named.add(name);
+    for (const member of catalog.groups[name] ?? []) named.add(member);
+  };
+  for (const row of catalog.rows) {
+    row.roles.forEach(add);
+    row.peers.forEach(add);
+  }
+  const out = new Set<string>();
+  for (const id of [...Object.keys(catalog.roles), ...Object.keys(catalog.groups)])
+    if (named.has(id) || (catalog.groups[id] ?? []).some((m) => named.has(m))) out.add(id);
+  return out;
 }

@@ -389,6 +389,7 @@ export function mergeSummaries(
   let flows = 0;
   let judged = 0;
   let problems = 0;
+  let recognizerFaults = 0;
   let firstTs = Infinity;
   let lastTs = -Infinity;
   let noteCount = 0;
@@ -399,6 +400,7 @@ export function mergeSummaries(
     flows += s.flows;
     judged += s.judged;
     problems += s.problems;
+    recognizerFaults += s.recognizer_faults ?? 0;
     addTally(verdicts, s.verdicts);
     if (s.first_ts !== null && s.first_ts < firstTs) firstTs = s.first_ts;
     if (s.last_ts !== null && s.last_ts > lastTs) lastTs = s.last_ts;
@@ -451,6 +453,7 @@ export function mergeSummaries(
     judged,
     verdicts,
     problems,
+    recognizer_faults: recognizerFaults,
     notes,
   };
   return {
