@@ -155,6 +155,7 @@ export async function readCapture(name: string, options: ReadOptions): Promise<C
         name,
         win.offset,
         `unexpected failure: ${err instanceof Error ? err.message : String(err)}`,
+        err,
       );
   } finally {
     summary.bytesRead = win.offset + win.available;
