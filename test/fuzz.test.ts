@@ -24,6 +24,9 @@ import { checkOutcome, flowsInProcess, packetsPerInput, type Outcome } from './h
 import { prng } from './helpers/packets.js';
 import { sharedAvailable, sharedCapture } from './helpers/shared.js';
 import { TcpConn, Trace, mixedTrace } from './helpers/traffic.js';
+import { runCase } from '../scripts/fuzz/case.mjs';
+import { buildGenerated, loadCorpus } from '../scripts/fuzz/corpus.mjs';
+import { makeCase } from '../scripts/fuzz/mutate.mjs';
 
 const dir = mkdtempSync(join(tmpdir(), 'lpa-fuzz-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -259,6 +262,29 @@ describe('random bit flips inside packet headers, the file structure intact', ()
         problems.push(`${c.label}: status ${o.status}, ${o.packets} of ${packets.length} packets`);
     }
     await runThroughCli(cases, problems);
+    expect(problems).toEqual([]);
+  }, 300_000);
+});
+
+describe('the fuzz campaign, a short fixed-seed slice (npm run fuzz runs the whole)', () => {
+  it('300 cases of seed 14: mutated real and generated captures through flows and analyze, no fault', async () => {
+    const lib = await import('../src/index.js');
+    const generated = join(dir, 'generated');
+    buildGenerated(generated);
+    const corpus = loadCorpus(shared ? sharedCapture('') : '', generated);
+    const catalog = lib.loadCatalogForAnalysis(lib.DEFAULT_PRODUCT, []);
+    const problems: string[] = [];
+    for (let i = 0; i < 300; i++) {
+      const c = makeCase(corpus, 14, i);
+      const path = join(dir, `slice-${i}${c.gzip ? '.pcap.gz' : '.pcap'}`);
+      writeFileSync(path, c.bytes);
+      const r = await runCase(lib, catalog, path, c.bytes.length, c.gzip, { html: i % 16 === 0 });
+      for (const f of r.faults)
+        problems.push(
+          `case 14:${i} (${c.base}, ${c.mutations.join(' + ')}): ${f.stage} fault in ${f.where}: ${f.message}`,
+        );
+      rmSync(path);
+    }
     expect(problems).toEqual([]);
   }, 300_000);
 });

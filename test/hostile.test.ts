@@ -14,7 +14,13 @@ import { join } from 'node:path';
 import { createPacketView, Fragment } from '../src/decode/view.js';
 import { FlowIndex } from '../src/flow/flow-index.js';
 import { FragmentPorts } from '../src/flow/fragments.js';
-import { fixedHashKey, randomHashKey } from '../src/flow/keyed-hash.js';
+import {
+  fixedHashKey,
+  packetTupleHash,
+  quoteTupleHash,
+  randomHashKey,
+  wordsTupleHash,
+} from '../src/flow/keyed-hash.js';
 import { readFlows } from '../src/flow/read.js';
 import { readFlowRecords } from '../src/recognize/records.js';
 import type { FlowRecord } from '../src/flow/record.js';
@@ -81,6 +87,48 @@ describe('keyed flow hash: crafted flows cost what ordinary flows cost', () => {
     // One flow per packet: each packet's lookup ends after a few slots.
     expect(result['equal-endpoints 40000'].probes / 40_000).toBeLessThan(4);
   }, 60_000);
+});
+
+describe('the keyed hash', () => {
+  it('one value for a 5-tuple whichever way it is read: a packet, either direction, a quoted packet, address words', () => {
+    const key = randomHashKey();
+    const v = createPacketView();
+    const cases: [number, number[], number[]][] = [
+      [4, [0, 0, 0, 0xc0a80001], [0, 0, 0, 0x0a000001]],
+      [4, [0, 0, 0, 0x0a000001], [0, 0, 0, 0x0a000001]],
+      [6, [0x20010db8, 0, 0xdeadbeef, 1], [0xfe800000, 0, 0, 0xffffffff]],
+      [6, [0x20010db8, 0, 0, 1], [0x20010db8, 0, 0, 1]],
+    ];
+    for (const [version, a, b] of cases)
+      for (const [sport, dport] of [
+        [40000, 5061],
+        [5061, 5061],
+      ]) {
+        const values = new Set<number>();
+        for (const flip of [false, true]) {
+          const [s, d, sp, dp] = flip ? [b, a, dport, sport] : [a, b, sport, dport];
+          v.ipVersion = v.quoteIpVersion = version;
+          [v.src0, v.src1, v.src2, v.src3] = s;
+          [v.dst0, v.dst1, v.dst2, v.dst3] = d;
+          [v.quoteSrc0, v.quoteSrc1, v.quoteSrc2, v.quoteSrc3] = s;
+          [v.quoteDst0, v.quoteDst1, v.quoteDst2, v.quoteDst3] = d;
+          values.add(packetTupleHash(key, v, sp, dp, 17));
+          values.add(quoteTupleHash(key, v, sp, dp, 17));
+          values.add(wordsTupleHash(key, version, 17, s, sp, d, dp));
+        }
+        expect(values.size).toBe(1);
+        const [h] = values;
+        expect(h).toBeGreaterThan(0);
+        expect(h).toBeLessThan(2 ** 30);
+      }
+    // Another key, another value (the key is used at all).
+    v.ipVersion = 4;
+    v.src3 = 1;
+    v.dst3 = 2;
+    expect(packetTupleHash(fixedHashKey(1, 2), v, 1, 2, 6)).not.toBe(
+      packetTupleHash(fixedHashKey(3, 4), v, 1, 2, 6),
+    );
+  });
 });
 
 function tinyView() {

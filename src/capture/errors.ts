@@ -11,8 +11,10 @@ export class CaptureError extends Error {
     readonly offset: number,
     /** What is wrong, in one line, without the file name or offset. */
     readonly problem: string,
+    /** The exception behind an "unexpected failure" (its stack says which stage failed: the fuzz campaign sorts by it). */
+    cause?: unknown,
   ) {
-    super(`${source}: byte ${offset}: ${problem}`);
+    super(`${source}: byte ${offset}: ${problem}`, cause === undefined ? undefined : { cause });
     this.name = 'CaptureError';
   }
 }

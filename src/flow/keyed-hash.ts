@@ -125,6 +125,17 @@ export function packetTupleHash(
   proto: number,
 ): number {
   const w = words;
+  if (view.ipVersion === 4) {
+    // The common case without the scratch copy and the loop: the words in canonical order directly.
+    const a = view.src3 >>> 0;
+    const b = view.dst3 >>> 0;
+    const aFirst = a < b || (a === b && sport <= dport);
+    w[0] = (4 << 8) | (proto & 0xff);
+    w[1] = aFirst ? ((sport & 0xffff) << 16) | (dport & 0xffff) : ((dport & 0xffff) << 16) | (sport & 0xffff);
+    w[2] = aFirst ? a : b;
+    w[3] = aFirst ? b : a;
+    return halfSip13(key, 4);
+  }
   w[2] = view.src0;
   w[3] = view.src1;
   w[4] = view.src2;

@@ -64,6 +64,30 @@ export interface FlowExpectation {
   /** What the peers actually speak on this flow (the catalog's protocol labels). */
   app: string;
   capture: Record<Side, SideExpectation>;
+  /**
+   * Where the router's NAT puts the flow in the server-side capture: the client's address (and
+   * port) as the server sees them (test/lab/scenarios/nat-router).
+   */
+  nat?: { client: string; client_port: number };
+  /**
+   * What `compare client.pcapng server.pcapng` (a = client side, b = server side) must say of
+   * this flow (src/compare/types.ts).
+   */
+  compare?: CompareExpectation;
+}
+
+export interface CompareExpectation {
+  seen_at: ('a' | 'b')[];
+  finding: string;
+  segment: string | null;
+  direction: string | null;
+  /** Exactly this many, or at least `min` (a retry's timing against the end of the capture varies). */
+  lost_a_to_b: CountExpectation;
+  lost_b_to_a: CountExpectation;
+  injected: boolean;
+  injected_by?: { kind: string; seen_at: string; address: string; ttl: number; endpoint_ttl?: number };
+  /** How the flow was found in both captures (5-tuple, nat-fingerprint), when the scenario is about it. */
+  matched_by?: string;
 }
 
 /** Per capture side, per responder role, per "port/transport": how many flows got each verdict. */
