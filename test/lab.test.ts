@@ -39,6 +39,7 @@ import {
   type SideExpectation,
 } from './helpers/lab.js';
 import type { Analysis } from '../src/verdict/analysis.js';
+import { checkCompare, compareLab, compareScenarios } from './helpers/compare-lab.js';
 import { VERDICTS as ALL_VERDICTS, type JudgedFlow } from '../src/verdict/types.js';
 
 const names = scenarioNames();
@@ -70,8 +71,11 @@ function flowsOf(capture: string): JudgedFlow[] {
 
 const key = (proto: string, a: string, ap: number, b: string, bp: number): string =>
   `${proto} ${a}:${ap} > ${b}:${bp}`;
-const flowKey = (f: FlowExpectation): string =>
-  key(f.proto, f.client, f.client_port, f.server, f.server_port);
+/** The flow's 5-tuple in one side's capture (behind the router's NAT, the client as the server sees it). */
+const flowKey = (f: FlowExpectation, side: Side = 'client'): string =>
+  side === 'server' && f.nat
+    ? key(f.proto, f.nat.client, f.nat.client_port, f.server, f.server_port)
+    : key(f.proto, f.client, f.client_port, f.server, f.server_port);
 
 function countOk(actual: number, want: CountExpectation): boolean {
   return typeof want === 'number' ? actual === want : actual >= want.min;
@@ -129,7 +133,7 @@ function checkCapture(s: Scenario, side: Side, capture: string, records = flowsO
   const problems: string[] = [];
   const expectedKeys = new Set<string>();
   for (const f of s.flows) {
-    const k = flowKey(f);
+    const k = flowKey(f, side);
     expectedKeys.add(k);
     let rec = byKey.get(k);
     if (!rec) {
@@ -260,6 +264,17 @@ describe('live lab', () => {
       return;
     }
     checkCapture(scenarios.get(name)!, side, join(lab.dir, name, `${side}.pcapng`));
+  });
+
+  // compare on the fresh pair, as test/compare-lab.test.ts does on the stored ones.
+  const compared = compareScenarios(scenarios.values()).map((s) => [s.scenario, s] as [string, Scenario]);
+  it.for(compared)('%s, compare client.pcapng server.pcapng', ([name, s], ctx) => {
+    if (!lab.dir) {
+      ctx.skip();
+      return;
+    }
+    const c = compareLab(join(lab.dir, name, 'client.pcapng'), join(lab.dir, name, 'server.pcapng'));
+    expect(checkCompare(s, c)).toEqual([]);
   });
 });
 

@@ -176,7 +176,7 @@ describe('--write-pcap misuse', () => {
     ]);
     expect(run.status).toBe(2);
     expect(run.stderr.trim().split('\n')).toHaveLength(1);
-    expect(run.stderr).toMatch(/cannot write .*dir\.pcapng: ENOENT/);
+    expect(run.stderr).toMatch(/cannot write .*dir\.pcapng: no such file or directory/);
   });
 });
 

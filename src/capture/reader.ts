@@ -36,6 +36,8 @@ export interface CaptureSummary {
   warningCount: number;
   /** The error that ended the read early, if any. */
   error?: CaptureError;
+  /** True when ReadOptions.signal stopped the read before the end of the input (not an error). */
+  stopped?: boolean;
 }
 
 export interface ReadOptions {
@@ -49,6 +51,11 @@ export interface ReadOptions {
   stdin?: NodeJS.ReadableStream;
   /** Awaited before each read from the input (back-pressure from a slow consumer). */
   beforeRead?: () => Promise<void> | undefined;
+  /**
+   * Stops the read (Ctrl-C, a closed output): within one read window, and at once while waiting
+   * for standard input or for the output. The summary then says `stopped`, with no error.
+   */
+  signal?: AbortSignal;
 }
 
 /** Known file magics that are not captures we read, so that the message can say what the file is. */
@@ -86,7 +93,7 @@ export async function readCapture(name: string, options: ReadOptions): Promise<C
     return summary;
   }
   summary.gzip = source.gzip;
-  const win = new ByteWindow(source, undefined, options.beforeRead);
+  const win = new ByteWindow(source, undefined, options.beforeRead, options.signal);
   let index = options.firstIndex ?? 1;
   const onRecord = options.onRecord;
   const onProgress = options.onProgress;
@@ -142,6 +149,7 @@ export async function readCapture(name: string, options: ReadOptions): Promise<C
     }
   } catch (err) {
     if (err instanceof CaptureError) summary.error = err;
+    else if (options.signal?.aborted === true) summary.stopped = true;
     else
       summary.error = new CaptureError(
         name,

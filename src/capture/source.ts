@@ -84,8 +84,10 @@ class StreamSource implements ByteSource {
 
   async close(): Promise<void> {
     this.done = true;
-    await this.iterator.return?.();
+    // The underlying stream first: an async generator's return() waits for a pending next(), and
+    // a read stopped by Ctrl-C may still wait for a quiet standard input.
     await this.onClose();
+    await this.iterator.return?.();
   }
 }
 
@@ -214,6 +216,8 @@ export async function openStream(name: string, stream: Readable): Promise<ByteSo
   const first = Buffer.concat(head, Math.min(headLen, 2));
   const isGzip = first.length === 2 && first[0] === GZIP_MAGIC_0 && first[1] === GZIP_MAGIC_1;
   const close = async (): Promise<void> => {
+    // Destroyed, not only returned: a pending read (a stopped run on a quiet pipe) ends with it.
+    stream.destroy();
     await iterator.return?.();
   };
   if (!isGzip) return new StreamSource(name, false, replay(), undefined, () => rawBytes, close);

@@ -27,6 +27,8 @@ export class ByteWindow {
     private readonly source: ByteSource,
     size = DEFAULT_SIZE,
     private readonly beforeRead?: () => Promise<void> | undefined,
+    /** Stops the read: checked before each read, and ends a wait (for stdin, for the output) at once. */
+    private readonly signal?: AbortSignal,
   ) {
     this.buf = Buffer.allocUnsafe(size);
   }
@@ -59,8 +61,12 @@ export class ByteWindow {
       this.buf = bigger;
     }
     while (this.end < n) {
-      if (this.beforeRead !== undefined) await this.beforeRead();
-      const got = await this.source.read(this.buf, this.end, this.buf.length - this.end);
+      if (this.beforeRead !== undefined) {
+        const waiting = this.beforeRead();
+        if (waiting !== undefined) await this.unlessAborted(waiting);
+      }
+      this.signal?.throwIfAborted();
+      const got = await this.unlessAborted(this.source.read(this.buf, this.end, this.buf.length - this.end));
       if (got === 0) {
         this.eof = true;
         return false;
@@ -68,5 +74,30 @@ export class ByteWindow {
       this.end += got;
     }
     return true;
+  }
+
+  /**
+   * `p`, or the signal's reason as soon as it is aborted: a read from a quiet standard input (a
+   * live capture with no traffic) must not hold up Ctrl-C. The read itself is left to the
+   * source's close.
+   */
+  private unlessAborted<T>(p: Promise<T>): Promise<T> {
+    const signal = this.signal;
+    if (signal === undefined) return p;
+    if (signal.aborted) return Promise.reject(signal.reason as Error);
+    return new Promise<T>((resolve, reject) => {
+      const onAbort = (): void => reject(signal.reason as Error);
+      signal.addEventListener('abort', onAbort, { once: true });
+      p.then(
+        (v) => {
+          signal.removeEventListener('abort', onAbort);
+          resolve(v);
+        },
+        (err: unknown) => {
+          signal.removeEventListener('abort', onAbort);
+          reject(err as Error);
+        },
+      );
+    });
   }
 }

@@ -21,7 +21,10 @@ import { renderTable, terminalWidth } from '../report/table.js';
 import { renderHtml } from '../report/html.js';
 import { catalogFirewallRules } from '../report/html-firewall.js';
 import { addFlowTableOptions } from './flows.js';
-import { ndjsonWriter, openOutput } from './output.js';
+import { ndjsonWriter, type Output } from './output.js';
+import { OUT_FILE_HELP, exitStatusHelp, sayLine, startRun, type Run } from './run.js';
+import { OutputError } from '../report/output-file.js';
+import { toJson } from '../report/json.js';
 import { positiveInt, type FlowTableCliOptions } from './options.js';
 import { createProgress } from './progress.js';
 import { heapTick } from './heap.js';
@@ -30,7 +33,7 @@ import { overlapNote } from '../flow/overlap.js';
 import { failing, type FailOn } from './fail-on.js';
 import { analyzeEach, defaultJobs } from './each.js';
 import { InputError, expandInputs } from './inputs.js';
-import { mergedFails, renderMerged } from './merge.js';
+import { mergedFails, renderMerged, type MergedFormat } from './merge.js';
 import { collectSelect, flowFilter } from './select.js';
 import {
   describeWritten,
@@ -127,13 +130,33 @@ export function registerAnalyze(program: Command): void {
       `captures analysed at once with --each (default: the number of cores, ${defaultJobs()} here)`,
       positiveInt('--jobs', 256),
     );
-  addFlowTableOptions(cmd).action(async (captures: string[], opts: AnalyzeOptions) => {
-    process.exitCode = await runAnalyze(captures, opts);
-  });
+  addFlowTableOptions(cmd)
+    .addHelpText(
+      'after',
+      `
+Roles come from --topology, --role, or are inferred from the traffic (--infer adds inferred roles
+to given ones). The table lists PROBLEMS first, then each role's required ports; --format json is
+everything (flows, calls, roles), ndjson one judged flow per line, html one self-contained page,
+summary one JSON line for \`merge\`.
+
+Examples:
+  lync-port-audit analyze capture.pcapng --topology topology.json
+  lync-port-audit analyze --role front-end=10.0.0.10 --role edge-internal=10.0.0.20 capture.pcapng
+  lync-port-audit analyze --format html -o report.html --fail-on blocked capture.pcapng
+  lync-port-audit analyze --write-pcap problems.pcapng --select port=5061 capture.pcapng
+  tcpdump -i eth0 -U -w - | lync-port-audit analyze --topology topology.json -   (Ctrl-C: the report so far)
+  lync-port-audit analyze --each --format summary -o site-a.ndjson 'site-a/*.pcapng'
+${OUT_FILE_HELP}
+--write-pcap FILE is checked the same way before reading, and also written as FILE.partial.
+${exitStatusHelp(true)}`,
+    )
+    .action(async (captures: string[], opts: AnalyzeOptions) => {
+      process.exitCode = await runAnalyze(captures, opts);
+    });
 }
 
 function fail(message: string): number {
-  process.stderr.write(`lync-port-audit: ${message}\n`);
+  sayLine(`lync-port-audit: ${message}`);
   return 2;
 }
 
@@ -154,29 +177,54 @@ export async function runAnalyze(captures: string[], opts: AnalyzeOptions): Prom
     if (err instanceof TopologyError) return fail(err.message);
     throw err;
   }
-
   if (opts.each === true) {
     if (opts.writePcap !== undefined) return fail('--write-pcap cannot be combined with --each');
-    return runAnalyzeEach(captures, opts, given);
-  }
-  // --write-pcap reads the captures a second time: files only, and the file is opened first.
+    if (opts.format === 'ndjson')
+      return fail(
+        '--format ndjson cannot be combined with --each: use --format summary (one JSON line per capture) or json',
+      );
+  } else if (opts.writePcap !== undefined && captures.includes('-'))
+    return fail('--write-pcap reads the captures twice, so it needs files, not standard input');
+
+  const run = startRun();
+  // The outputs next, also before any capture is read: a path that cannot be written fails now.
+  let output: Output | undefined;
   let pcap: PcapngWriter | undefined;
-  if (opts.writePcap !== undefined) {
-    if (captures.includes('-'))
-      return fail('--write-pcap reads the captures twice, so it needs files, not standard input');
-    try {
-      pcap = openPcap(opts.writePcap, `lync-port-audit ${packageVersion()}`);
-    } catch (err) {
-      return fail((err as Error).message);
-    }
+  try {
+    output = run.openOutput(opts.out);
+    if (opts.writePcap !== undefined) pcap = openPcap(opts.writePcap, `lync-port-audit ${packageVersion()}`);
+  } catch (err) {
+    run.finish(0);
+    await output?.close(false);
+    if (err instanceof OutputError) return fail(err.message);
+    throw err;
   }
+  try {
+    const status =
+      opts.each === true
+        ? await analyzeEachRun(captures, opts, given, run, output)
+        : await analyzeOnce(captures, opts, loaded, given, run, output, pcap);
+    return run.finish(status);
+  } finally {
+    pcap?.discard();
+  }
+}
+
+async function analyzeOnce(
+  captures: string[],
+  opts: AnalyzeOptions,
+  loaded: LoadedCatalog,
+  given: Topology,
+  run: Run,
+  output: Output,
+  pcap: PcapngWriter | undefined,
+): Promise<number> {
   const selected = flowFilter(opts.select ?? []);
   const chosen: PcapFlow[] = [];
-  const output = openOutput(opts.out);
   const writer = opts.format === 'ndjson' ? ndjsonWriter(output) : undefined;
   const progress = createProgress(opts.progress !== false);
   let failed = false;
-  const run = await analyzeCaptures(captures, {
+  const result = await analyzeCaptures(captures, {
     catalog: loaded,
     topology: given,
     infer: opts.infer,
@@ -198,66 +246,94 @@ export async function runAnalyze(captures: string[], opts: AnalyzeOptions): Prom
     duplicateWindow: opts.duplicateWindow,
     tool: { name: 'lync-port-audit', version: packageVersion() },
     beforeRead: () => writer?.ready(),
+    signal: run.signal,
     onProgress: (input, consumed, total) => {
       progress.update(input, consumed, total);
       heapTick();
     },
   });
   progress.stop();
-  const { analysis } = run;
-
+  // A reader that went away or a failed output: nothing more to write or say.
+  if (run.outputFailed) {
+    await output.close();
+    return 0;
+  }
+  const { analysis } = result;
   if (writer) {
     for (const j of analysis.flows) writer.write(j);
-    await writer.end();
-  } else {
-    const text =
+    writer.flush();
+  } else
+    output.write(
       opts.format === 'summary'
-        ? JSON.stringify(captureSummary(captures.join(', '), run)) + '\n'
+        ? toJson(captureSummary(captures.join(', '), result)) + '\n'
         : opts.format === 'json'
-          ? JSON.stringify(analysis, null, 2) + '\n'
+          ? toJson(analysis, 2) + '\n'
           : opts.format === 'html'
             ? renderHtml(analysis, { firewallRules: catalogFirewallRules(loaded.catalog, given) })
             : renderTable(analysis, {
                 width: terminalWidth(process.env, process.stdout.isTTY ? process.stdout.columns : undefined),
-              });
-    output.stream.write(text);
-    await output.close();
+              }),
+    );
+  const complete = run.interrupted === undefined;
+  const partial = await output.close(complete);
+  for (const line of summaryLines(
+    result.captures,
+    result.stats,
+    result.duplicates,
+    undefined,
+    result.recognizerFaults,
+  ))
+    run.say(line);
+  for (const o of result.overlaps) run.say(`warning: ${overlapNote(o)}`);
+  if (partial !== undefined) run.say(`lync-port-audit: interrupted: the partial report is in ${partial}`);
+  if (pcap !== undefined && !run.outputFailed) {
+    if (!complete) {
+      // The packets of the problem flows so far would need a second read that Ctrl-C just stopped.
+      pcap.discard();
+      run.say(`lync-port-audit: interrupted: ${opts.writePcap!} not written`);
+    } else
+      try {
+        const written = await writeFlowPackets(pcap, [{ label: '', inputs: captures, flows: chosen }], {
+          keepDuplicates: opts.keepDuplicates,
+          duplicateWindow: opts.duplicateWindow,
+          signal: run.signal,
+        });
+        if (run.interrupted !== undefined) {
+          run.say(`lync-port-audit: interrupted: the packets written so far are in ${pcap.keepPartial()}`);
+        } else {
+          pcap.close();
+          run.say(describeWritten(written, opts.writePcap!));
+        }
+      } catch (err) {
+        if (!(err instanceof OutputError)) throw err;
+        run.fail(err);
+      }
   }
-  for (const line of summaryLines(run.captures, run.stats, run.duplicates, undefined, run.recognizerFaults))
-    process.stderr.write(line + '\n');
-  for (const o of run.overlaps) process.stderr.write(`warning: ${overlapNote(o)}\n`);
-  if (pcap !== undefined) {
-    try {
-      const written = await writeFlowPackets(pcap, [{ label: '', inputs: captures, flows: chosen }], {
-        keepDuplicates: opts.keepDuplicates,
-        duplicateWindow: opts.duplicateWindow,
-      });
-      pcap.close();
-      process.stderr.write(describeWritten(written, opts.writePcap!) + '\n');
-    } catch (err) {
-      return fail((err as Error).message);
-    }
-  }
-  if (run.captures.some((c) => c.error !== undefined)) return 2;
+  if (result.captures.some((c) => c.error !== undefined)) return 2;
   return failed ? 1 : 0;
 }
 
 /** `--each`: every capture on its own in worker threads, then merged (as `merge` does). */
-async function runAnalyzeEach(captures: string[], opts: AnalyzeOptions, given: Topology): Promise<number> {
-  if (opts.format === 'ndjson')
-    return fail(
-      '--format ndjson cannot be combined with --each: use --format summary (one JSON line per capture) or json',
-    );
+async function analyzeEachRun(
+  captures: string[],
+  opts: AnalyzeOptions,
+  given: Topology,
+  run: Run,
+  output: Output,
+): Promise<number> {
   let inputs: string[];
   try {
     inputs = expandInputs(captures);
   } catch (err) {
-    if (err instanceof InputError) return fail(err.message);
+    await output.close();
+    if (err instanceof InputError) {
+      run.say(`lync-port-audit: ${err.message}`);
+      return 2;
+    }
     throw err;
   }
   const tool = { name: 'lync-port-audit', version: packageVersion() };
-  const output = openOutput(opts.out);
-  const { docs, failed } = await analyzeEach(
+  const { docs, failed, interrupted } = await analyzeEach(
     inputs,
     (input, id) => ({
       kind: 'analyze',
@@ -274,16 +350,26 @@ async function runAnalyzeEach(captures: string[], opts: AnalyzeOptions, given: T
       seed: opts.seed,
       tool,
     }),
-    { jobs: opts.jobs ?? defaultJobs(), progress: opts.progress !== false },
+    { jobs: opts.jobs ?? defaultJobs(), progress: opts.progress !== false, signal: run.signal },
   );
+  if (run.outputFailed) {
+    await output.close();
+    return 0;
+  }
   const merged = mergeSummaries(docs, tool);
-  if (opts.format === 'summary') for (const d of docs) output.stream.write(JSON.stringify(d) + '\n');
-  else output.stream.write(renderMerged(merged, opts.format));
-  await output.close();
-  process.stderr.write(
-    `lync-port-audit: ${inputs.length} captures, ${failed.length} failed; ${merged.summary.packets} packets, ${merged.summary.flows} flows, ${merged.summary.problems} problems\n`,
+  if (interrupted.length > 0)
+    merged.summary.notes.unshift(
+      `partial report: ${run.interrupted !== undefined ? 'interrupted' : 'stopped'} before ${interrupted.length} of ${inputs.length} captures were read to the end (${interrupted.slice(0, 5).join(', ')}${interrupted.length > 5 ? ', ...' : ''}); they are not in this report`,
+    );
+  if (interrupted.length > 0) merged.summary.partial = true;
+  if (opts.format === 'summary') for (const d of docs) output.write(toJson(d) + '\n');
+  else output.write(renderMerged(merged, opts.format as MergedFormat)); // not ndjson: refused above
+  const partial = await output.close(run.interrupted === undefined);
+  run.say(
+    `lync-port-audit: ${inputs.length} captures, ${failed.length} failed${interrupted.length > 0 ? `, ${interrupted.length} interrupted` : ''}; ${merged.summary.packets} packets, ${merged.summary.flows} flows, ${merged.summary.problems} problems`,
   );
-  for (const f of failed) process.stderr.write(`error: ${f.message}\n`);
+  for (const f of failed) run.say(`error: ${f.message}`);
+  if (partial !== undefined) run.say(`lync-port-audit: interrupted: the partial report is in ${partial}`);
   if (failed.length > 0) return 2;
   return mergedFails(merged, opts.failOn) ? 1 : 0;
 }

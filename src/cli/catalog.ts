@@ -40,6 +40,8 @@ import { renderNftables } from '../report/firewall-nftables.js';
 import { renderWindowsFirewall } from '../report/firewall-windows.js';
 import { addCatalogOptions, catalogSpec, type CatalogChoice } from './catalog-options.js';
 import { packageVersion } from './version.js';
+import { exitStatusHelp, sayLine, startRun } from './run.js';
+import { OutputError } from '../report/output-file.js';
 
 const FORMATS = ['table', 'json', 'csv', 'nftables', 'iptables', 'ip6tables', 'windows-firewall'] as const;
 type Format = (typeof FORMATS)[number];
@@ -117,10 +119,27 @@ export function registerCatalog(program: Command): void {
     )
     .option('--brief', 'the table without the notes: role, direction, port, protocol, service and row id')
     .addOption(new Option('--format <format>', 'output format').choices(FORMATS).default('table'))
-    .addHelpText('after', HELP_AFTER)
-    .action(function (this: Command, opts: CatalogOptions) {
-      process.stdout.write(runCatalog(opts, (message) => this.error(`error: ${message}`)));
+    .addHelpText('after', HELP_AFTER + '\n' + exitStatusHelp(false))
+    .action(async function (this: Command, opts: CatalogOptions) {
+      const text = runCatalog(opts, (message) => this.error(`error: ${message}`));
+      process.exitCode = await printCatalog(text);
     });
+}
+
+/** Standard output, as every command writes it: a closed pipe is quiet, a failed write one line. */
+async function printCatalog(text: string): Promise<number> {
+  const run = startRun();
+  try {
+    const output = run.openOutput(undefined);
+    output.write(text);
+    await output.close();
+    return run.finish(0);
+  } catch (err) {
+    run.finish(0);
+    if (!(err instanceof OutputError)) throw err;
+    sayLine(`lync-port-audit: ${err.message}`);
+    return 2;
+  }
 }
 
 function splitRoleOptions(values: readonly string[]): { select?: string; addresses: string[] } {

@@ -3,7 +3,7 @@
  * (the client's side and the server's side of a firewall), as one report where every flow is
  * counted once and each problem says on which segment of the path it happened.
  * Wiring only: options → compare/compare.ts → the chosen report. Exit status as `analyze`: 0, 1
- * when --fail-on finds something, 2 for usage or input errors.
+ * when --fail-on finds something, 2 for usage, input or output errors, 130/143 interrupted (run.ts).
  */
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { packageVersion } from './version.js';
@@ -35,7 +35,10 @@ import {
 import type { PcapngWriter } from '../report/pcapng-writer.js';
 import { addCatalogOptions, catalogSpec } from './catalog-options.js';
 import { addFlowTableOptions } from './flows.js';
-import { ndjsonWriter, openOutput } from './output.js';
+import { ndjsonWriter, type Output } from './output.js';
+import { OUT_FILE_HELP, exitStatusHelp, sayLine, startRun, type Run } from './run.js';
+import { OutputError } from '../report/output-file.js';
+import { toJson } from '../report/json.js';
 import { positiveInt, type FlowTableCliOptions } from './options.js';
 import { createProgress } from './progress.js';
 import { summaryLines } from './summary.js';
@@ -146,13 +149,23 @@ export function registerCompare(program: Command): void {
       `packets of each capture kept for the comparison (about 32 bytes each; default ${DEFAULT_MAX_PACKETS})`,
       positiveInt('--max-packets', 100_000_000),
     );
-  addFlowTableOptions(cmd).action(async (a: string, b: string, opts: CompareCliOptions) => {
-    process.exitCode = await runCompare(a, b, opts);
-  });
+  addFlowTableOptions(cmd)
+    .addHelpText(
+      'after',
+      `
+Examples:
+  lync-port-audit compare client-side.pcapng server-side.pcapng --topology topology.json
+  lync-port-audit compare --nat 10.0.1.5=192.0.2.7 --format html -o path.html inside.pcap outside.pcap
+${OUT_FILE_HELP}
+${exitStatusHelp(true)}`,
+    )
+    .action(async (a: string, b: string, opts: CompareCliOptions) => {
+      process.exitCode = await runCompare(a, b, opts);
+    });
 }
 
 function fail(message: string): number {
-  process.stderr.write(`lync-port-audit: ${message}\n`);
+  sayLine(`lync-port-audit: ${message}`);
   return 2;
 }
 
@@ -174,14 +187,36 @@ export async function runCompare(a: string, b: string, opts: CompareCliOptions):
     if (err instanceof TopologyError) return fail(err.message);
     throw err;
   }
+  const run = startRun();
+  // The outputs before any capture is read: a path that cannot be written fails now.
+  let output: Output | undefined;
   let pcap: PcapngWriter | undefined;
-  if (opts.writePcap !== undefined) {
-    try {
-      pcap = openPcap(opts.writePcap, `lync-port-audit ${packageVersion()}`);
-    } catch (err) {
-      return fail((err as Error).message);
-    }
+  try {
+    output = run.openOutput(opts.out);
+    if (opts.writePcap !== undefined) pcap = openPcap(opts.writePcap, `lync-port-audit ${packageVersion()}`);
+  } catch (err) {
+    run.finish(0);
+    await output?.close(false);
+    if (err instanceof OutputError) return fail(err.message);
+    throw err;
   }
+  try {
+    return run.finish(await compareRun(a, b, opts, loaded, given, run, output, pcap));
+  } finally {
+    pcap?.discard();
+  }
+}
+
+async function compareRun(
+  a: string,
+  b: string,
+  opts: CompareCliOptions,
+  loaded: LoadedCatalog,
+  given: Topology,
+  run: Run,
+  output: Output,
+  pcap: PcapngWriter | undefined,
+): Promise<number> {
   const progress = createProgress(opts.progress !== false);
   const { comparison, runs } = await compareCaptures(a, b, {
     catalog: loaded,
@@ -198,60 +233,75 @@ export async function runCompare(a: string, b: string, opts: CompareCliOptions):
     keepDuplicates: opts.keepDuplicates,
     duplicateWindow: opts.duplicateWindow,
     tool: { name: 'lync-port-audit', version: packageVersion() },
+    signal: run.signal,
     onProgress: (input, consumed, total) => progress.update(input, consumed, total),
   });
   progress.stop();
-
-  const output = openOutput(opts.out);
+  if (run.outputFailed) {
+    await output.close();
+    return 0;
+  }
   if (opts.format === 'ndjson') {
     const writer = ndjsonWriter(output);
     for (const f of comparison.flows) {
       await writer.ready();
+      if (output.broken) break;
       writer.write(f);
     }
-    await writer.end();
-  } else {
-    const text =
+    writer.flush();
+  } else
+    output.write(
       opts.format === 'json'
-        ? JSON.stringify(comparison, null, 2) + '\n'
+        ? toJson(comparison, 2) + '\n'
         : opts.format === 'html'
           ? renderCompareHtml(comparison, { firewallRules: catalogFirewallRules(loaded.catalog, given) })
           : renderCompareTable(comparison, {
               width: terminalWidth(process.env, process.stdout.isTTY ? process.stdout.columns : undefined),
-            });
-    output.stream.write(text);
-    await output.close();
-  }
-  for (const [point, run] of Object.entries(runs))
-    for (const line of summaryLines(run.captures, run.stats, run.duplicates))
-      process.stderr.write(`${line.startsWith('  ') ? '  ' : `${point}: `}${line}\n`);
-  if (pcap !== undefined) {
-    const selected = flowFilter(opts.select ?? []);
-    const chosen: Record<Point, PcapFlow[]> = { a: [], b: [] };
-    for (const f of comparison.flows) {
-      if (!selected(f)) continue;
-      for (const point of f.seen_at) {
-        const side = f[point]!;
-        chosen[point].push(
-          pcapFlow({ ...f, ...side, verdict: f.verdict, network: f.network, reason: f.reason }, [
-            `capture ${point}: ${point === 'a' ? a : b}`,
-          ]),
-        );
+            }),
+    );
+  const complete = run.interrupted === undefined;
+  const partial = await output.close(complete);
+  for (const [point, r] of Object.entries(runs))
+    for (const line of summaryLines(r.captures, r.stats, r.duplicates))
+      run.say(`${line.startsWith('  ') ? '  ' : `${point}: `}${line}`);
+  if (partial !== undefined) run.say(`lync-port-audit: interrupted: the partial report is in ${partial}`);
+  if (pcap !== undefined && !run.outputFailed) {
+    if (!complete) {
+      pcap.discard();
+      run.say(`lync-port-audit: interrupted: ${opts.writePcap!} not written`);
+    } else {
+      const selected = flowFilter(opts.select ?? []);
+      const chosen: Record<Point, PcapFlow[]> = { a: [], b: [] };
+      for (const f of comparison.flows) {
+        if (!selected(f)) continue;
+        for (const point of f.seen_at) {
+          const side = f[point]!;
+          chosen[point].push(
+            pcapFlow({ ...f, ...side, verdict: f.verdict, network: f.network, reason: f.reason }, [
+              `capture ${point}: ${point === 'a' ? a : b}`,
+            ]),
+          );
+        }
       }
-    }
-    try {
-      const written = await writeFlowPackets(
-        pcap,
-        [
-          { label: 'capture a', inputs: [a], flows: chosen.a },
-          { label: 'capture b', inputs: [b], flows: chosen.b },
-        ],
-        { keepDuplicates: opts.keepDuplicates, duplicateWindow: opts.duplicateWindow },
-      );
-      pcap.close();
-      process.stderr.write(describeWritten(written, opts.writePcap!) + '\n');
-    } catch (err) {
-      return fail((err as Error).message);
+      try {
+        const written = await writeFlowPackets(
+          pcap,
+          [
+            { label: 'capture a', inputs: [a], flows: chosen.a },
+            { label: 'capture b', inputs: [b], flows: chosen.b },
+          ],
+          { keepDuplicates: opts.keepDuplicates, duplicateWindow: opts.duplicateWindow, signal: run.signal },
+        );
+        if (run.interrupted !== undefined)
+          run.say(`lync-port-audit: interrupted: the packets written so far are in ${pcap.keepPartial()}`);
+        else {
+          pcap.close();
+          run.say(describeWritten(written, opts.writePcap!));
+        }
+      } catch (err) {
+        if (!(err instanceof OutputError)) throw err;
+        run.fail(err);
+      }
     }
   }
   if (Object.values(runs).some((r) => r.captures.some((c) => c.error !== undefined))) return 2;

@@ -12,6 +12,7 @@ import { analyzeCaptures } from '../verdict/analyze.js';
 import { loadCatalogForAnalysis, type LoadedCatalog } from '../verdict/catalog-access.js';
 import { SUMMARY_LIST_LIMITS, captureSummary } from '../verdict/merge.js';
 import { summaryLines } from './summary.js';
+import { escapeJsonText } from '../report/json.js';
 import type { EachJob, WorkerReply } from './each.js';
 
 const port = parentPort;
@@ -66,7 +67,7 @@ async function run(job: EachJob): Promise<WorkerReply> {
   let flows = 0;
   const flush = async (): Promise<void> => {
     if (batch.length === 0) return;
-    const ok = out.write(batch);
+    const ok = out.write(escapeJsonText(batch));
     batch = '';
     if (!ok) await once(out, 'drain');
   };

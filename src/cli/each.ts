@@ -18,6 +18,7 @@ import PQueue from 'p-queue';
 import type { Topology } from '../topology/topology.js';
 import type { CaptureSummaryDoc } from '../verdict/merge.js';
 import type { Output } from './output.js';
+import { terminalLine } from '../report/escape.js';
 
 interface JobBase {
   id: number;
@@ -128,7 +129,9 @@ function eachProgress(
     const parts = [...running].map(([name, pct]) => `${name} ${pct}`);
     const line = `${done}/${total} done${parts.length > 0 ? `; reading ${parts.join(', ')}` : ''}`;
     const width = process.stderr.columns ?? 80;
-    process.stderr.write(`\r\x1b[K${line.length > width - 1 ? line.slice(0, width - 2) + '…' : line}`);
+    process.stderr.write(
+      `\r\x1b[K${terminalLine(line.length > width - 1 ? line.slice(0, width - 2) + '…' : line)}`,
+    );
   };
   return {
     running(input, consumed, size): void {
@@ -142,7 +145,7 @@ function eachProgress(
       running.delete(input);
       done++;
       if (tty) process.stderr.write('\r\x1b[K');
-      process.stderr.write(`lync-port-audit: [${done}/${total}] ${text}\n`);
+      process.stderr.write(terminalLine(`lync-port-audit: [${done}/${total}] ${text}`) + '\n');
       status();
     },
     stop(): void {
@@ -158,6 +161,23 @@ function count(n: number, word: string): string {
 export interface EachOptions {
   jobs: number;
   progress: boolean;
+  /**
+   * Stops the run (Ctrl-C, a failed output): captures not started are not read, the workers
+   * still reading are stopped; those captures are listed in `interrupted`.
+   */
+  signal?: AbortSignal;
+}
+
+function aborted(signal: AbortSignal | undefined): boolean {
+  return signal?.aborted === true;
+}
+
+/** Stops the pool's workers when `signal` aborts; returns the function that forgets the listener. */
+function stopOnAbort(pool: WorkerPool, signal: AbortSignal | undefined): () => void {
+  if (signal === undefined) return () => undefined;
+  const stop = (): void => void pool.close();
+  signal.addEventListener('abort', stop, { once: true });
+  return () => signal.removeEventListener('abort', stop);
 }
 
 export interface AnalyzeEachResult {
@@ -165,6 +185,8 @@ export interface AnalyzeEachResult {
   docs: CaptureSummaryDoc[];
   /** Captures that failed: unreadable (partial results kept in docs) or an analysis that stopped. */
   failed: { input: string; message: string }[];
+  /** Captures not read, or not to the end, because the run was stopped (EachOptions.signal). */
+  interrupted: string[];
 }
 
 /** Analyses every capture on its own, `jobs` at a time; `makeJob` gives the job for one input. */
@@ -178,12 +200,22 @@ export async function analyzeEach(
   const progress = eachProgress(inputs.length, options.progress);
   const docs: (CaptureSummaryDoc | undefined)[] = new Array(inputs.length);
   const failed: { input: string; message: string }[] = [];
+  const interrupted: string[] = [];
+  const { signal } = options;
+  const forget = stopOnAbort(pool, signal);
   try {
     await Promise.all(
       inputs.map((input, i) =>
         queue.add(async () => {
+          if (aborted(signal)) {
+            interrupted.push(input);
+            return;
+          }
           const r = await pool.run(makeJob(input, i), (c, t) => progress.running(input, c, t));
-          if (r.type === 'analyzed') {
+          if (r.type === 'failed' && aborted(signal)) {
+            interrupted.push(input);
+            progress.finished(input, `${input}: interrupted`);
+          } else if (r.type === 'analyzed') {
             docs[i] = r.doc;
             const s = r.doc.summary;
             if (r.error !== undefined) failed.push({ input, message: r.error });
@@ -200,10 +232,11 @@ export async function analyzeEach(
       ),
     );
   } finally {
+    forget();
     progress.stop();
     await pool.close();
   }
-  return { docs: docs.filter((d): d is CaptureSummaryDoc => d !== undefined), failed };
+  return { docs: docs.filter((d): d is CaptureSummaryDoc => d !== undefined), failed, interrupted };
 }
 
 /**
@@ -215,12 +248,15 @@ export async function flowsEach(
   makeJob: (input: string, id: number, recordsFile: string) => FlowsJob,
   output: Output,
   options: EachOptions,
-): Promise<{ failed: { input: string; message: string }[]; lines: string[] }> {
+): Promise<{ failed: { input: string; message: string }[]; lines: string[]; interrupted: string[] }> {
   const dir = mkdtempSync(join(tmpdir(), 'lync-port-audit-each-'));
   const pool = new WorkerPool();
   const queue = new PQueue({ concurrency: options.jobs });
   const progress = eachProgress(inputs.length, options.progress);
   const failed: { input: string; message: string }[] = [];
+  const interrupted: string[] = [];
+  const { signal } = options;
+  const forget = stopOnAbort(pool, signal);
   const lines: string[] = [];
   const finished: (Done | undefined)[] = new Array(inputs.length);
   const files = inputs.map((_, i) => join(dir, `${i}.ndjson`));
@@ -234,7 +270,8 @@ export async function flowsEach(
         if (r.type === 'flows' && !output.broken)
           for await (const chunk of createReadStream(files[next])) {
             if (output.broken) break;
-            if (!output.stream.write(chunk)) await output.ready();
+            output.write(chunk);
+            await output.ready();
           }
         rmSync(files[next], { force: true });
         next++;
@@ -245,8 +282,17 @@ export async function flowsEach(
     await Promise.all(
       inputs.map((input, i) =>
         queue.add(async () => {
+          if (aborted(signal)) {
+            interrupted.push(input);
+            finished[i] = { type: 'failed', id: i, message: 'interrupted' };
+            copyReady();
+            return;
+          }
           const r = await pool.run(makeJob(input, i, files[i]), (c, t) => progress.running(input, c, t));
-          if (r.type === 'flows') {
+          if (r.type === 'failed' && aborted(signal)) {
+            interrupted.push(input);
+            progress.finished(input, `${input}: interrupted`);
+          } else if (r.type === 'flows') {
             lines.push(...r.lines);
             if (r.error !== undefined) failed.push({ input, message: r.error });
             progress.finished(
@@ -265,9 +311,10 @@ export async function flowsEach(
     );
     await copying;
   } finally {
+    forget();
     progress.stop();
     await pool.close();
     rmSync(dir, { recursive: true, force: true });
   }
-  return { failed, lines };
+  return { failed, lines, interrupted };
 }

@@ -1,7 +1,9 @@
 /** `lync-port-audit flows`: one NDJSON record per flow, a summary on stderr. */
 import type { Command } from 'commander';
 import { readFlowRecords } from '../recognize/records.js';
-import { ndjsonWriter, openOutput } from './output.js';
+import { ndjsonWriter } from './output.js';
+import { OUT_FILE_HELP, exitStatusHelp, sayLine, startRun, type Run } from './run.js';
+import { OutputError } from '../report/output-file.js';
 import {
   positiveInt,
   positiveMilliseconds,
@@ -60,14 +62,45 @@ export function registerFlows(program: Command): void {
       `captures read at once with --each (default: the number of cores, ${defaultJobs()} here)`,
       positiveInt('--jobs', 256),
     );
-  addFlowTableOptions(cmd).action(async (captures: string[], opts: FlowsOptions) => {
-    process.exitCode = await runFlows(captures, opts);
-  });
+  addFlowTableOptions(cmd)
+    .addHelpText(
+      'after',
+      `
+Each record: ts, uid, community_id, orig_h/orig_p, resp_h/resp_p, proto, conn_state (Zeek's S0,
+SF, REJ, ...), history, packet and byte counts per side, first_frame/last_frame, and app (the
+protocol recognised in the payload: tls, sip, stun, rtp, ...). Records come out as flows end.
+
+Examples:
+  lync-port-audit flows capture.pcapng | jq -c 'select(.conn_state == "S0")'
+  lync-port-audit flows -o flows.ndjson ring-0.pcap ring-1.pcap ring-2.pcap
+  tcpdump -i eth0 -U -w - 'port 5061' | lync-port-audit flows -
+  lync-port-audit flows --each -o all.ndjson 'site-*/client-*.pcapng'
+${OUT_FILE_HELP}
+${exitStatusHelp(false)}`,
+    )
+    .action(async (captures: string[], opts: FlowsOptions) => {
+      process.exitCode = await runFlows(captures, opts);
+    });
 }
 
 export async function runFlows(captures: string[], opts: FlowsOptions): Promise<number> {
-  if (opts.each === true) return runFlowsEach(captures, opts);
-  const output = openOutput(opts.out);
+  const run = startRun();
+  try {
+    return run.finish(
+      await (opts.each === true ? runFlowsEach(captures, opts, run) : flowsOnce(captures, opts, run)),
+    );
+  } catch (err) {
+    run.finish(0);
+    if (err instanceof OutputError) {
+      sayLine(`lync-port-audit: ${err.message}`);
+      return 2;
+    }
+    throw err;
+  }
+}
+
+async function flowsOnce(captures: string[], opts: FlowsOptions, run: Run): Promise<number> {
+  const output = run.openOutput(opts.out);
   const writer = ndjsonWriter(output);
   const progress = createProgress(opts.progress !== false);
   const result = await readFlowRecords(captures, {
@@ -80,13 +113,15 @@ export async function runFlows(captures: string[], opts: FlowsOptions): Promise<
     duplicateWindow: opts.duplicateWindow,
     onRecord: (record) => writer.write(record),
     beforeRead: () => writer.ready(),
+    signal: run.signal,
     onProgress: (input, consumed, total) => {
       progress.update(input, consumed, total);
       heapTick();
     },
   });
   progress.stop();
-  await writer.end();
+  writer.flush();
+  const partial = await output.close(run.interrupted === undefined);
   for (const line of summaryLines(
     result.captures,
     result.stats,
@@ -94,23 +129,26 @@ export async function runFlows(captures: string[], opts: FlowsOptions): Promise<
     undefined,
     result.recognizerFaults,
   ))
-    process.stderr.write(line + '\n');
+    run.say(line);
+  if (partial !== undefined)
+    run.say(`lync-port-audit: interrupted: the records read so far are in ${partial}`);
   return result.captures.some((c) => c.error !== undefined) ? 2 : 0;
 }
 
 /** `--each`: every capture read on its own in worker threads; records in input order. */
-async function runFlowsEach(captures: string[], opts: FlowsOptions): Promise<number> {
+async function runFlowsEach(captures: string[], opts: FlowsOptions, run: Run): Promise<number> {
+  const output = run.openOutput(opts.out);
   let inputs: string[];
   try {
     inputs = expandInputs(captures);
   } catch (err) {
     if (err instanceof InputError) {
-      process.stderr.write(`lync-port-audit: ${err.message}\n`);
+      await output.close();
+      run.say(`lync-port-audit: ${err.message}`);
       return 2;
     }
     throw err;
   }
-  const output = openOutput(opts.out);
   const { failed, lines } = await flowsEach(
     inputs,
     (input, id, recordsFile) => ({
@@ -124,12 +162,13 @@ async function runFlowsEach(captures: string[], opts: FlowsOptions): Promise<num
       udpTimeout: opts.udpTimeout,
     }),
     output,
-    { jobs: opts.jobs ?? defaultJobs(), progress: opts.progress !== false },
+    { jobs: opts.jobs ?? defaultJobs(), progress: opts.progress !== false, signal: run.signal },
   );
-  await output.close();
-  for (const line of lines) if (!line.startsWith('lync-port-audit:')) process.stderr.write(line + '\n');
-  process.stderr.write(`lync-port-audit: ${inputs.length} captures, ${failed.length} failed\n`);
-  for (const f of failed)
-    if (!lines.some((l) => l.includes(f.message))) process.stderr.write(`error: ${f.message}\n`);
+  const partial = await output.close(run.interrupted === undefined);
+  for (const line of lines) if (!line.startsWith('lync-port-audit:')) run.say(line);
+  run.say(`lync-port-audit: ${inputs.length} captures, ${failed.length} failed`);
+  for (const f of failed) if (!lines.some((l) => l.includes(f.message))) run.say(`error: ${f.message}`);
+  if (partial !== undefined)
+    run.say(`lync-port-audit: interrupted: the records read so far are in ${partial}`);
   return failed.length > 0 ? 2 : 0;
 }

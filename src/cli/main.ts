@@ -1,12 +1,15 @@
 /**
  * The command line: commander wires the commands; each command module only connects the
  * pipeline stages (capture → decode → flow → recognize → catalog/topology → verdict → report).
- * Exit status: 0 fine, 1 when --fail-on finds something, 2 for usage or input errors.
+ * Exit status: 0 fine, 1 when --fail-on finds something, 2 for usage, input or output errors,
+ * 130/143 when Ctrl-C or SIGTERM interrupted the run (run.ts).
  */
 // First: the GC settings must be in place before the run allocates anything.
 import './heap.js';
 import { packageVersion } from './version.js';
 import { Command, CommanderError } from 'commander';
+import { terminalLine } from '../report/escape.js';
+import { exitStatusHelp } from './run.js';
 
 /**
  * The commands in help order, each module loaded only when needed: a run of one command does not
@@ -30,6 +33,9 @@ export async function buildProgram(command?: string): Promise<Command> {
     )
     .version(packageVersion())
     .showHelpAfterError()
+    // Usage errors quote what was typed: escaped like every other line on stderr.
+    .configureOutput({ writeErr: (text) => process.stderr.write(terminalLine(text)) })
+    .addHelpText('after', exitStatusHelp(true, 'analyze or merge '))
     .exitOverride();
   const names = command !== undefined && Object.hasOwn(COMMANDS, command) ? [command] : Object.keys(COMMANDS);
   for (const name of names) (await COMMANDS[name]())(program);
@@ -37,6 +43,8 @@ export async function buildProgram(command?: string): Promise<Command> {
 }
 
 async function main(argv: string[]): Promise<void> {
+  // A closed stderr (2>&- or a reader that went away) must not turn into an uncaught exception.
+  process.stderr.on('error', () => undefined);
   const program = await buildProgram(argv[2]);
   try {
     await program.parseAsync(argv);
@@ -46,7 +54,9 @@ async function main(argv: string[]): Promise<void> {
       process.exitCode = err.exitCode === 0 ? 0 : 2;
       return;
     }
-    process.stderr.write(`lync-port-audit: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.stderr.write(
+      terminalLine(`lync-port-audit: ${err instanceof Error ? err.message : String(err)}`) + '\n',
+    );
     process.exitCode = 2;
   }
 }

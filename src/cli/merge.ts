@@ -18,7 +18,9 @@ import {
 } from '../verdict/merge.js';
 import type { Verdict } from '../verdict/types.js';
 import { FAIL_ON_CHOICES, failing, type FailOn } from './fail-on.js';
-import { openOutput } from './output.js';
+import { OUT_FILE_HELP, exitStatusHelp, sayLine, startRun } from './run.js';
+import { OutputError } from '../report/output-file.js';
+import { toJson } from '../report/json.js';
 import { packageVersion } from './version.js';
 
 export type MergedFormat = 'table' | 'json' | 'html';
@@ -79,7 +81,7 @@ export function readSummaries(files: readonly string[]): { docs: CaptureSummaryD
 
 /** The merged report in the chosen format. */
 export function renderMerged(merged: MergedAnalysis, format: MergedFormat): string {
-  if (format === 'json') return JSON.stringify(merged, null, 2) + '\n';
+  if (format === 'json') return toJson(merged, 2) + '\n';
   if (format === 'html') return renderHtml(merged);
   const width = terminalWidth(process.env, process.stdout.isTTY ? process.stdout.columns : undefined);
   return renderCaptures(merged, width) + renderTable(merged, { width });
@@ -123,28 +125,42 @@ Examples:
   lync-port-audit analyze --format summary -o client-07.summary.json client-07.pcapng
   # in one place: the report per role, and which captures fail where
   lync-port-audit merge *.summary.json
-  lync-port-audit merge --format html -o report.html site-a/*.json site-b/*.json`,
+  lync-port-audit merge --format html -o report.html site-a/*.json site-b/*.json
+${OUT_FILE_HELP}
+${exitStatusHelp(true)}`,
     )
-    .action((files: string[], opts: MergeOptions) => {
-      process.exitCode = runMerge(files, opts);
+    .action(async (files: string[], opts: MergeOptions) => {
+      process.exitCode = await runMerge(files, opts);
     });
 }
 
-function runMerge(files: string[], opts: MergeOptions): number {
-  const { docs, errors } = readSummaries(files);
-  for (const e of errors) process.stderr.write(`lync-port-audit: ${e}\n`);
-  if (docs.length === 0) {
-    process.stderr.write('lync-port-audit: no summaries to merge\n');
+async function runMerge(files: string[], opts: MergeOptions): Promise<number> {
+  const run = startRun();
+  let output;
+  try {
+    // Opened before the summaries are read, as analyze opens it before the captures.
+    output = run.openOutput(opts.out);
+  } catch (err) {
+    run.finish(0);
+    if (!(err instanceof OutputError)) throw err;
+    sayLine(`lync-port-audit: ${err.message}`);
     return 2;
   }
+  const { docs, errors } = readSummaries(files);
+  for (const e of errors) run.say(`lync-port-audit: ${e}`);
+  if (docs.length === 0) {
+    await output.close();
+    run.say('lync-port-audit: no summaries to merge');
+    return run.finish(2);
+  }
   const merged = mergeSummaries(docs, { name: 'lync-port-audit', version: packageVersion() });
-  const output = openOutput(opts.out);
-  output.stream.write(renderMerged(merged, opts.format));
-  void output.close();
-  process.stderr.write(
-    `lync-port-audit: merged ${docs.length} capture summar${docs.length === 1 ? 'y' : 'ies'}: ${merged.summary.packets} packets, ${merged.summary.flows} flows, ${merged.summary.problems} problems\n`,
+  output.write(renderMerged(merged, opts.format));
+  const partial = await output.close(run.interrupted === undefined);
+  run.say(
+    `lync-port-audit: merged ${docs.length} capture summar${docs.length === 1 ? 'y' : 'ies'}: ${merged.summary.packets} packets, ${merged.summary.flows} flows, ${merged.summary.problems} problems`,
   );
+  if (partial !== undefined) run.say(`lync-port-audit: interrupted: the report is in ${partial}`);
   // A capture that could not be read (in full) when it was analysed fails the merge as it fails --each.
-  if (errors.length > 0 || merged.captures.some((c) => c.error !== undefined)) return 2;
-  return mergedFails(merged, opts.failOn) ? 1 : 0;
+  if (errors.length > 0 || merged.captures.some((c) => c.error !== undefined)) return run.finish(2);
+  return run.finish(mergedFails(merged, opts.failOn) ? 1 : 0);
 }

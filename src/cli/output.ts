@@ -1,44 +1,137 @@
 /**
  * Where reports go: standard output or a file (--out), as a stream that respects back-pressure,
  * so that piping a huge NDJSON run into `less` or `head` never grows memory without bound.
+ *
+ * Every command writes through here, so every way the output can fail ends the same way
+ * (run.ts turns it into the exit status): a reader that went away (EPIPE, `| head`) stops the
+ * run quietly; any other error (ENOSPC, EACCES, EIO...) is one OutputError, "cannot write OUT:
+ * no space left on device". A file is opened (and its directory checked) when the output is
+ * opened, before any capture is read, and is written as FILE.partial until close (output-file.ts).
  */
 import { createWriteStream } from 'node:fs';
-import { once } from 'node:events';
 import type { Writable } from 'node:stream';
+import { escapeJsonText } from '../report/json.js';
+import {
+  commitOutputFile,
+  discardOutputFile,
+  keepPartialOutputFile,
+  openOutputFile,
+  outputError,
+  type OutputError,
+  type OutputFile,
+} from '../report/output-file.js';
+
+/** How messages name standard output. */
+export const STANDARD_OUTPUT = 'standard output';
 
 export interface Output {
-  stream: Writable;
-  /** True once the reader of the output went away (EPIPE): further records are dropped quietly. */
+  /** The path, or "standard output". */
+  readonly name: string;
+  /** True once the output failed in any way: further writes are dropped. */
   readonly broken: boolean;
-  /** Resolves when the stream can take more (awaited by the capture reader between reads). */
+  /** True when it failed because its reader went away (EPIPE): not an error. */
+  readonly closedByReader: boolean;
+  /** The failure that is an error, if any. */
+  readonly error: OutputError | undefined;
+  /** Writes text or bytes (dropped once broken). */
+  write(chunk: string | Uint8Array): void;
+  /** Resolves when the stream can take more, or has failed (awaited by the capture reader between reads). */
   ready(): Promise<void> | undefined;
-  close(): Promise<void>;
+  /**
+   * Writes out what is pending and closes. A file is then named FILE; with `complete` false (an
+   * interrupted run) it stays FILE.partial, whose path is returned. On failure FILE.partial is
+   * removed. Never throws: a failure is in `error` / `closedByReader`.
+   */
+  close(complete?: boolean): Promise<string | undefined>;
 }
 
-export function openOutput(path: string | undefined): Output {
-  const stream: Writable = path === undefined || path === '-' ? process.stdout : createWriteStream(path);
-  let broken = false;
-  stream.on('error', (err: NodeJS.ErrnoException) => {
-    // A closed pipe (`| head`) is not an error worth a stack trace: stop writing quietly.
-    if (err.code === 'EPIPE') broken = true;
-    else throw err;
-  });
+/**
+ * Opens standard output (`path` undefined or "-") or a file. Throws an OutputError when the file
+ * cannot be written; `onFailure` is called once when a later write fails (the run stops reading).
+ */
+export function openOutput(path: string | undefined, onFailure?: () => void): Output {
+  const toStdout = path === undefined || path === '-';
+  const name = toStdout ? STANDARD_OUTPUT : path;
+  const file: OutputFile | undefined = toStdout ? undefined : openOutputFile(path);
+  const stream: Writable =
+    file === undefined
+      ? process.stdout
+      : createWriteStream(file.writtenPath, { fd: file.fd, autoClose: false });
+  let error: OutputError | undefined;
+  let closedByReader = false;
+  let closed = false;
+  const fail = (err: unknown): void => {
+    if (closedByReader || error !== undefined) return;
+    if ((err as NodeJS.ErrnoException | undefined)?.code === 'EPIPE') closedByReader = true;
+    else error = outputError(name, err);
+    onFailure?.();
+  };
+  stream.on('error', fail);
+  const broken = (): boolean => closedByReader || error !== undefined;
+  /** Resolves once everything written so far has been handed to the system, or has failed. */
+  const flushed = (): Promise<void> =>
+    broken() || stream.destroyed
+      ? Promise.resolve()
+      : new Promise((resolve) => {
+          stream.write('', (err) => {
+            if (err) fail(err);
+            resolve();
+          });
+        });
   return {
-    stream,
+    name,
     get broken(): boolean {
-      return broken;
+      return broken();
+    },
+    get closedByReader(): boolean {
+      return closedByReader;
+    },
+    get error(): OutputError | undefined {
+      return error;
+    },
+    write(chunk: string | Uint8Array): void {
+      if (broken() || closed) return;
+      try {
+        stream.write(chunk);
+      } catch (err) {
+        fail(err);
+      }
     },
     ready(): Promise<void> | undefined {
-      if (broken || !stream.writableNeedDrain) return undefined;
-      return once(stream, 'drain').then(() => undefined);
+      if (broken() || !stream.writableNeedDrain) return undefined;
+      return new Promise<void>((resolve) => {
+        const done = (): void => {
+          stream.off('drain', done);
+          stream.off('error', done);
+          stream.off('close', done);
+          resolve();
+        };
+        stream.on('drain', done);
+        stream.on('error', done);
+        stream.on('close', done);
+      });
     },
-    async close(): Promise<void> {
-      if (stream === process.stdout) {
-        if (stream.writableNeedDrain) await once(stream, 'drain');
-        return;
+    async close(complete = true): Promise<string | undefined> {
+      if (closed) return undefined;
+      closed = true;
+      await flushed();
+      if (file === undefined) return undefined;
+      if (!broken())
+        await new Promise<void>((resolve) => {
+          stream.end(() => resolve());
+          stream.once('error', () => resolve());
+        });
+      if (broken()) {
+        discardOutputFile(file);
+        return undefined;
       }
-      stream.end();
-      await once(stream, 'finish');
+      if (!complete) return keepPartialOutputFile(file);
+      try {
+        commitOutputFile(file);
+      } catch (err) {
+        fail(err);
+      }
+      return undefined;
     },
   };
 }
@@ -49,32 +142,32 @@ const BATCH_CHARS = 64 * 1024;
 /**
  * Newline-delimited JSON: `JSON.stringify(record)` and "\n" per record, byte for byte what the
  * ndjson package writes for plain data, without its object-mode Transform stream per record
- * (docs/decisions.md, "NDJSON writer"). Records are joined into one string and handed to the
+ * (docs/decisions.md, "NDJSON writer"), with the characters a terminal would act on escaped
+ * (report/json.ts). Records are joined into one string and handed to the
  * output when it passes BATCH_CHARS, and before every read of the input (`ready`), so a live
  * capture on stdin still sees its records as soon as the packets that ended them are read.
  */
 export function ndjsonWriter(output: Output): {
   write(value: unknown): void;
-  end(): Promise<void>;
+  /** Writes what is batched (the output is closed by its owner). */
+  flush(): void;
   ready(): Promise<void> | undefined;
 } {
   let batch = '';
   const flush = (): void => {
-    if (batch.length > 0 && !output.broken) output.stream.write(batch);
+    if (batch.length > 0 && !output.broken) output.write(escapeJsonText(batch));
     batch = '';
   };
   return {
     write(value: unknown): void {
+      if (output.broken) return;
       batch += JSON.stringify(value) + '\n';
       if (batch.length >= BATCH_CHARS) flush();
     },
+    flush,
     ready(): Promise<void> | undefined {
       flush();
       return output.ready();
-    },
-    async end(): Promise<void> {
-      flush();
-      await output.close();
     },
   };
 }

@@ -1,4 +1,7 @@
-/** The run summary printed to stderr: one line for the totals, one per capture, one per problem. */
+/**
+ * The run summary printed to stderr: one line for the totals, one per capture, one per problem.
+ * The lines carry file names as given: they are escaped where they are written (run.ts).
+ */
 import type { CaptureSummary } from '../capture/reader.js';
 import { LINK_NAMES } from '../decode/link.js';
 import type { FlowTableStats } from '../flow/table.js';
@@ -22,7 +25,8 @@ export function describeCapture(c: CaptureSummary): string {
     parts.push(c.gzip ? `gzip ${c.format}` : c.format);
     if (c.format === 'pcap')
       parts.push(`${c.littleEndian ? 'little' : 'big'}-endian, ${c.timestampResolution} timestamps`);
-    else
+    else if (c.sections !== undefined)
+      // (Unknown when the read stopped inside the first section.)
       parts.push(
         `${c.sections} section${c.sections === 1 ? '' : 's'}, ${c.interfaces} interface${c.interfaces === 1 ? '' : 's'}`,
       );
@@ -99,6 +103,10 @@ function rawSummaryLines(
   if (skipped.length > 0) lines.push(`  packets not in any flow: ${skipped.join(', ')}`);
   lines.push(...faultLines(faults));
   for (const c of captures) {
+    if (c.stopped === true)
+      lines.push(
+        `partial: ${c.name}: the read stopped at byte ${n(c.bytesRead)}, after ${n(c.packets)} packets; the report covers those`,
+      );
     for (const w of c.warnings) lines.push(`warning: ${c.name}: byte ${w.offset}: ${w.problem}`);
     if (c.warningCount > c.warnings.length)
       lines.push(`warning: ${c.name}: ${n(c.warningCount - c.warnings.length)} more warnings like these`);

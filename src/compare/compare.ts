@@ -109,14 +109,17 @@ export async function compareCaptures(a: string, b: string, opts: CompareOptions
     return s?.first != null && s.last != null ? { first: s.first, last: s.last } : null;
   };
   const spans = { a: span(runA), b: span(runB) };
+  // Both spans on A's clock (B's moved back by the offset), then the time both ran, on each clock.
+  const off = clock.offset ?? 0;
+  const bOnA = spans.b && { first: spans.b.first - off, last: spans.b.last - off };
   const union =
-    spans.a && spans.b && spans.a.first <= spans.b.last && spans.b.first <= spans.a.last
-      ? { first: Math.min(spans.a.first, spans.b.first), last: Math.max(spans.a.last, spans.b.last) }
+    spans.a && bOnA && spans.a.first <= bOnA.last && bOnA.first <= spans.a.last
+      ? { first: Math.min(spans.a.first, bOnA.first), last: Math.max(spans.a.last, bOnA.last) }
       : undefined;
   const ctx: PathContext = {
     evA,
     evB,
-    windows: union ? { a: union, b: union } : spans,
+    windows: union ? { a: union, b: { first: union.first + off, last: union.last + off } } : spans,
     spans,
     ttls: { a: hostTtls(evA), b: hostTtls(evB) },
     offset: clock.offset ?? 0,

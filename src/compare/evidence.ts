@@ -10,8 +10,8 @@
  * direction (a firewall that randomises initial sequence numbers shifts every one by the same
  * offset). Two keys are kept per packet, each a hash of some of these:
  *
- *   keyId   IPv4 ID, length, flags, payload        (not IPv6: it has no ID outside fragments)
- *   keySeq  relative sequence, length, flags, payload   (UDP: length and payload alone)
+ *   keyId   IPv4 ID, TCP sequence number, length, flags, payload   (IPv6 has no ID outside fragments)
+ *   keySeq  relative sequence, length, flags, payload              (UDP: length and payload alone)
  *
  * so that a path that rewrites one of them (an IP ID-rewriting NAT, a capture that started
  * mid-connection at one point only) still matches on the other (match.ts picks, per flow and
@@ -40,7 +40,10 @@ const KEPT_FLAGS = TCP_FIN | TCP_SYN | TCP_RST | TCP_ACK;
 /** Payload bytes hashed: enough to tell apart packets of the same length (RTP, SIP, TLS records). */
 const HASHED_PAYLOAD = 64;
 
-/** keyId is distinctive: an IPv4 ID other than 0 (Linux sends 0 in SYN-ACKs and resets). */
+/**
+ * keyId is distinctive: an IPv4 ID other than 0 (Linux sends 0 in SYN-ACKs and resets), or a TCP
+ * sequence number (a random initial one, RFC 9293 section 3.4.1, and its offset).
+ */
 export const MARK_ID = 1;
 /** keySeq is distinctive: the packet carries payload (every bare SYN of every flow shares one). */
 export const MARK_SEQ = 2;
@@ -220,13 +223,16 @@ export class CaptureEvidence {
     this.frame[i] = frame;
     this.ts[i] = view.ts;
     this.dir[i] = dir;
-    this.keyId[i] = fmix(mix(base, view.ipVersion === 4 ? view.fragmentId : -1));
+    const tcp = proto === IPPROTO_TCP && view.tcpHeaderComplete;
+    this.keyId[i] = fmix(
+      mix(mix(base, view.ipVersion === 4 ? view.fragmentId : -1), tcp ? view.tcpSeq | 0 : 0),
+    );
     this.keySeq[i] = fmix(mix(base, rel));
     this.kind[i] = kind;
     this.ttl[i] = view.ttl;
     this.len[i] = len;
     this.marks[i] =
-      (view.ipVersion === 4 && view.fragmentId !== 0 ? MARK_ID : 0) |
+      ((view.ipVersion === 4 && view.fragmentId !== 0) || tcp ? MARK_ID : 0) |
       (len > 0 || kind === PacketKind.IcmpError ? MARK_SEQ : 0);
   };
 

@@ -38,6 +38,8 @@ export interface FlowPair {
   matchA: Int32Array;
   matchB: Int32Array;
   matched: number;
+  /** Matched packets whose fingerprint tells them apart from other flows' (evidence.ts MARK_*). */
+  strong: number;
 }
 
 export interface ClockEstimate {
@@ -90,10 +92,11 @@ export function pairPackets(
   evB: CaptureEvidence,
   flip: number,
   offset: number | null,
-): { matchA: Int32Array; matchB: Int32Array; matched: number } {
+): { matchA: Int32Array; matchB: Int32Array; matched: number; strong: number } {
   const matchA = new Int32Array(a.rows.length).fill(-1);
   const matchB = new Int32Array(b.rows.length).fill(-1);
   let matched = 0;
+  let strong = 0;
   const posB = new Map<number, number>();
   b.rows.forEach((row, i) => posB.set(row, i));
   for (let d = 0; d < 2; d++) {
@@ -101,6 +104,7 @@ export function pairPackets(
     const rowsB = b.rows.filter((r) => evB.dir[r] === (d ^ flip));
     if (rowsA.length === 0 || rowsB.length === 0) continue;
     let best: [number, number][] = [];
+    let bestMark = MARK_ID;
     for (const which of ['id', 'seq'] as const) {
       const keyA = which === 'id' ? evA.keyId : evA.keySeq;
       const keyB = which === 'id' ? evB.keyId : evB.keySeq;
@@ -127,7 +131,10 @@ export function pairPackets(
           break;
         }
       }
-      if (pairs.length > best.length) best = pairs;
+      if (pairs.length > best.length) {
+        best = pairs;
+        bestMark = which === 'id' ? MARK_ID : MARK_SEQ;
+      }
     }
     const posA = new Map<number, number>();
     a.rows.forEach((row, i) => posA.set(row, i));
@@ -135,9 +142,10 @@ export function pairPackets(
       matchA[posA.get(ra)!] = rb;
       matchB[posB.get(rb)!] = ra;
       matched++;
+      if (evA.marks[ra] & bestMark) strong++;
     }
   }
-  return { matchA, matchB, matched };
+  return { matchA, matchB, matched, strong };
 }
 
 /** The clock offset (B minus A) from every matched packet, with the direction its TTL shows. */
@@ -242,6 +250,15 @@ export function matchFlows(
     const b = bs[0];
     pairUp(a, b, mappedKey.has(key) ? 'nat-mapping' : '5-tuple', orientation(a, b), null);
   }
+  // The same 5-tuple without one packet in common is not the same flow (another time, a port
+  // reused): both stay flows of their own.
+  for (let i = pairs.length - 1; i >= 0; i--) {
+    const p = pairs[i];
+    if (p.strong > 0 || p.a!.rows.length === 0 || p.b!.rows.length === 0) continue;
+    usedA.delete(p.a!);
+    usedB.delete(p.b!);
+    pairs.splice(i, 1);
+  }
   let clock = estimateClock(pairs, evA, evB);
   // 2. A tuple used more than once (ports reused): the nearest start times, once the offset is known.
   const shift = clock.offset ?? 0;
@@ -264,7 +281,18 @@ export function matchFlows(
     for (const o of options) {
       if (usedA.has(o.a) || usedB.has(o.b) || o.gap > o.a.rec.duration + o.b.rec.duration + MATCH_TOLERANCE)
         continue;
-      pairUp(o.a, o.b, mappedKey.has(key) ? 'nat-mapping' : '5-tuple', orientation(o.a, o.b), clock.offset);
+      const p = pairUp(
+        o.a,
+        o.b,
+        mappedKey.has(key) ? 'nat-mapping' : '5-tuple',
+        orientation(o.a, o.b),
+        clock.offset,
+      );
+      if (p.strong === 0 && o.a.rows.length > 0 && o.b.rows.length > 0) {
+        pairs.pop();
+        usedA.delete(o.a);
+        usedB.delete(o.b);
+      }
     }
   }
   // 3. What a NAT keeps: leftover flows of A vote, packet by packet, for leftover flows of B.
@@ -310,7 +338,7 @@ export function matchFlows(
     const straight = pairPackets(c.a, c.b, evA, evB, 0, clock.offset);
     const crossed = pairPackets(c.a, c.b, evA, evB, 1, clock.offset);
     const flip = crossed.matched > straight.matched ? 1 : 0;
-    if (Math.max(straight.matched, crossed.matched) === 0) continue;
+    if ((flip ? crossed : straight).strong === 0) continue;
     pairUp(c.a, c.b, 'nat-fingerprint', flip, clock.offset);
   }
   clock = estimateClock(pairs, evA, evB);
@@ -322,6 +350,6 @@ export function matchFlows(
 function single(f: SideFlow): FlowPair {
   const none = new Int32Array(f.rows.length).fill(-1);
   return f.point === 'a'
-    ? { a: f, flip: 0, matchA: none, matchB: new Int32Array(0), matched: 0 }
-    : { b: f, flip: 0, matchA: new Int32Array(0), matchB: none, matched: 0 };
+    ? { a: f, flip: 0, matchA: none, matchB: new Int32Array(0), matched: 0, strong: 0 }
+    : { b: f, flip: 0, matchA: new Int32Array(0), matchB: none, matched: 0, strong: 0 };
 }

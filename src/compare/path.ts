@@ -187,10 +187,14 @@ export function judgePath(pair: FlowPair, ctx: PathContext, quotedInjected?: Inj
   }
   const sideOfEnd = (end: number): Point => (end === 0 ? side0! : side1!);
 
+  // Judged when the other capture was surely running when the packet should have got there: up
+  // to its own last packet, or (the two taken to run together) up to shortly before the end of both.
   const inWindow = (point: Point, t: number): boolean => {
-    const s = ctx.windows[point];
+    const w = ctx.windows[point];
+    const own = ctx.spans[point];
     const ev = evOf(point);
-    return s !== null && t >= s.first - 0.001 && t <= s.last - END_MARGIN && t < ev.cutTs;
+    if (w === null || t >= ev.cutTs || t < w.first - 0.001) return false;
+    return t <= w.last - END_MARGIN || (own !== null && t <= own.last);
   };
   const toClock = (from: Point, t: number): number => (from === 'a' ? t + ctx.offset : t - ctx.offset);
 

@@ -46,7 +46,7 @@ export async function readPackets(
   for (let i = 0; i < inputs.length; i++) {
     if (options.signal?.aborted === true) break;
     options.onInput?.(i, nextIndex);
-    const summary = await readCapture(inputs[i], { onRecord, firstIndex: nextIndex });
+    const summary = await readCapture(inputs[i], { onRecord, firstIndex: nextIndex, signal: options.signal });
     nextIndex += summary.packets;
     captures.push(summary);
   }

@@ -22,8 +22,8 @@ export interface ReadFlowsOptions extends Omit<FlowTableOptions, 'onFlowEnd'> {
   /** Seconds within which an identical frame is a duplicate (flow/duplicates.ts). */
   duplicateWindow?: number;
   /**
-   * Stops the read: checked before each read from an input, so it takes effect within one read
-   * window; the interrupted capture's summary then carries the abort as its error.
+   * Stops the read: within one read window, and at once while waiting for standard input or for
+   * `beforeRead`; the capture read then is `stopped` (capture/reader.ts), the ones after it are not read.
    */
   signal?: AbortSignal;
 }
@@ -62,15 +62,7 @@ export async function readFlows(inputs: string[], options: ReadFlowsOptions): Pr
   // variable would be boxed on every write (one allocation per packet).
   const span = new Float64Array([Infinity, -Infinity]);
   const spans: InputSpan[] = [];
-  const { signal } = options;
-  const beforeRead =
-    signal === undefined
-      ? options.beforeRead
-      : async (): Promise<void> => {
-          signal.throwIfAborted();
-          await options.beforeRead?.();
-          signal.throwIfAborted();
-        };
+  const { signal, beforeRead } = options;
   const onRecord = (rec: CaptureRecord): void => {
     const t = rec.tsSec + rec.tsNsec / 1e9;
     if (t < span[0]) span[0] = t;
@@ -97,6 +89,7 @@ export async function readFlows(inputs: string[], options: ReadFlowsOptions): Pr
       firstIndex: nextIndex,
       stdin: options.stdin,
       beforeRead,
+      signal,
       onProgress: options.onProgress ? (c, t) => options.onProgress?.(input, c, t) : undefined,
     });
     spans.push({

@@ -4,6 +4,7 @@
  */
 import type { CatalogDiff, CatalogRow, RowDiff } from '../catalog/index.js';
 import { escapeTerminal } from './escape.js';
+import { toJson } from './json.js';
 import { fileRow } from './catalog.js';
 
 function rowLine(row: CatalogRow): string {
@@ -104,5 +105,5 @@ export function renderDiffJson(diff: CatalogDiff): string {
     addresses: diff.addresses,
     ...(diff.endpoints !== undefined ? { endpoints: diff.endpoints } : {}),
   };
-  return JSON.stringify(doc, null, 2) + '\n';
+  return toJson(doc, 2) + '\n';
 }

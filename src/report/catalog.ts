@@ -6,6 +6,7 @@
 import { createRequire } from 'node:module';
 import type CliTable3 from 'cli-table3';
 import { escapeTerminal } from './escape.js';
+import { toJson } from './json.js';
 import type {
   Catalog,
   CatalogFile,
@@ -133,7 +134,7 @@ export function renderCatalogJson(view: CatalogView, generatedBy: string): strin
     ),
     rows: view.rows.map(fileRow),
   };
-  return JSON.stringify(doc, null, 2) + '\n';
+  return toJson(doc, 2) + '\n';
 }
 
 const CSV_COLUMNS = [

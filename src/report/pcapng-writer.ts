@@ -4,9 +4,18 @@
  * link type, with the capture's name and nanosecond timestamps (if_tsresol 9), and an Enhanced
  * Packet Block (4.3) per packet with its comments (opt_comment, section 3.5: UTF-8, several
  * allowed; Wireshark shows them as frame.comment). Little-endian; blocks go through a 1 MiB
- * buffer to one file descriptor, so memory stays flat whatever is written.
+ * buffer to one file descriptor, so memory stays flat whatever is written. The file is written as
+ * FILE.partial and named FILE by close() (report/output-file.ts).
  */
-import { closeSync, openSync, writeSync } from 'node:fs';
+import { writeSync } from 'node:fs';
+import {
+  commitOutputFile,
+  discardOutputFile,
+  keepPartialOutputFile,
+  openOutputFile,
+  outputError,
+  type OutputFile,
+} from './output-file.js';
 
 const BT_SHB = 0x0a0d0d0a;
 const BT_IDB = 0x00000001;
@@ -42,7 +51,7 @@ function options(list: Buffer[]): Buffer {
 }
 
 export class PcapngWriter {
-  private readonly fd: number;
+  private readonly file: OutputFile;
   private readonly buf = Buffer.allocUnsafe(BUFFER_SIZE);
   private used = 0;
   private readonly interfaces = new Map<string, number>();
@@ -50,18 +59,15 @@ export class PcapngWriter {
   packets = 0;
   bytes = 0;
 
-  /** Creates (or truncates) `path` and writes the section header. Throws a one-line error when it cannot. */
+  /**
+   * Creates `path`.partial and writes the section header. Throws an OutputError ("cannot write
+   * PATH: permission denied") when it cannot.
+   */
   constructor(
     readonly path: string,
     application: string,
   ) {
-    try {
-      this.fd = openSync(path, 'w');
-    } catch (err) {
-      throw new Error(
-        `cannot write ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
-      );
-    }
+    this.file = openOutputFile(path);
     const body = Buffer.alloc(16);
     body.writeUInt32LE(0x1a2b3c4d, 0);
     body.writeUInt16LE(1, 4);
@@ -119,11 +125,38 @@ export class PcapngWriter {
     this.bytes += data.length;
   }
 
+  /** Writes what is buffered and names the file `path`. Throws an OutputError (the file is then removed). */
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    this.flush();
-    closeSync(this.fd);
+    try {
+      this.flush();
+    } catch (err) {
+      discardOutputFile(this.file);
+      throw err;
+    }
+    commitOutputFile(this.file);
+  }
+
+  /** After a failure elsewhere: removes `path`.partial. */
+  discard(): void {
+    if (this.closed) return;
+    this.closed = true;
+    discardOutputFile(this.file);
+  }
+
+  /** When interrupted: writes what is buffered and leaves it as `path`.partial, which it returns. */
+  keepPartial(): string {
+    if (!this.closed) {
+      this.closed = true;
+      try {
+        this.flush();
+      } catch {
+        discardOutputFile(this.file);
+        return this.file.writtenPath;
+      }
+    }
+    return keepPartialOutputFile(this.file);
   }
 
   /** type, total length, body, options, total length again (section 3.1). */
@@ -156,11 +189,9 @@ export class PcapngWriter {
   private write(b: Buffer, length: number): void {
     let done = 0;
     try {
-      while (done < length) done += writeSync(this.fd, b, done, length - done);
+      while (done < length) done += writeSync(this.file.fd, b, done, length - done);
     } catch (err) {
-      throw new Error(
-        `cannot write ${this.path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
-      );
+      throw outputError(this.path, err);
     }
   }
 }

@@ -9,12 +9,16 @@ export interface CaptureInfo {
   format: string;
   packets: number;
   error?: string;
+  /** The read was stopped before the end of this capture (Ctrl-C); the captures after it were not read. */
+  stopped?: boolean;
   warnings: number;
 }
 
 export interface AnalysisSummary {
   tool: { name: string; version: string };
   captures: CaptureInfo[];
+  /** True when the read was stopped before the end of the input (Ctrl-C): the first note says where. */
+  partial?: boolean;
   packets: number;
   /** Exact duplicate frames dropped (counted in `packets`, in no flow). */
   duplicates_dropped?: number;

@@ -62,6 +62,11 @@ export interface AnalyzeCapturesOptions {
   beforeRead?: () => Promise<void> | undefined;
   onProgress?: (input: string, consumed: number, total: number | undefined) => void;
   stdin?: NodeJS.ReadableStream;
+  /**
+   * Stops the read (Ctrl-C): the flows read so far are judged and reported, the summary says
+   * `partial` with the signal's reason (an Error's message) in its first note.
+   */
+  signal?: AbortSignal;
   /** Every packet attributed to a flow (`compare` fingerprints them: src/compare/evidence.ts). */
   onPacket?: PacketObserver;
 }
@@ -187,6 +192,7 @@ export async function analyzeCaptures(
     },
     beforeRead: opts.beforeRead,
     onProgress: opts.onProgress,
+    signal: opts.signal,
   });
 
   let topology = given;
@@ -205,6 +211,14 @@ export async function analyzeCaptures(
   const roles = aggregator.summaries(opts.listLimits);
 
   const notes: string[] = [];
+  const stopped = result.captures.find((c) => c.stopped === true);
+  if (stopped !== undefined) {
+    const reason = opts.signal?.reason;
+    notes.push(
+      `partial report: ${reason instanceof Error ? reason.message : 'the read was stopped'} after ${stopped.packets} packets of ${stopped.name} (byte ${stopped.bytesRead}); ` +
+        'only the packets read before are judged, flows still open then as they were',
+    );
+  }
   const overlaps = overlap.overlaps(result.spans);
   for (const o of overlaps) notes.push(overlapNote(o));
   if (result.stats.evicted > 0)
@@ -244,7 +258,9 @@ export async function analyzeCaptures(
       packets: c.packets,
       warnings: c.warningCount,
       ...(c.error ? { error: c.error.message } : {}),
+      ...(c.stopped === true ? { stopped: true } : {}),
     })),
+    ...(stopped !== undefined ? { partial: true } : {}),
     packets: result.stats.packets + result.duplicates,
     ...(result.duplicates > 0 ? { duplicates_dropped: result.duplicates } : {}),
     flows: result.stats.flows,

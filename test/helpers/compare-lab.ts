@@ -76,7 +76,12 @@ export function checkCompare(s: Scenario, c: Comparison): string[] {
     }
     if (want.matched_by !== undefined) actual.matched_by = got.path.matched_by;
     for (const [k, v] of Object.entries(want))
-      if (JSON.stringify(actual[k]) !== JSON.stringify(v))
+      if (typeof v === 'object' && v !== null && 'min' in v) {
+        if (typeof actual[k] !== 'number' || (actual[k] as number) < (v as { min: number }).min)
+          bad.push(
+            `${where}: ${k} ${JSON.stringify(actual[k])}, want at least ${(v as { min: number }).min}`,
+          );
+      } else if (JSON.stringify(actual[k]) !== JSON.stringify(v))
         bad.push(`${where}: ${k} ${JSON.stringify(actual[k])}, want ${JSON.stringify(v)} (${got.path.text})`);
     // The segment is in the words every report prints, next to the verdict's own reason.
     if (want.finding !== 'passed' && !got.reason.includes(got.path.text))

@@ -81,8 +81,9 @@ export interface CompareExpectation {
   finding: string;
   segment: string | null;
   direction: string | null;
-  lost_a_to_b: number;
-  lost_b_to_a: number;
+  /** Exactly this many, or at least `min` (a retry's timing against the end of the capture varies). */
+  lost_a_to_b: CountExpectation;
+  lost_b_to_a: CountExpectation;
   injected: boolean;
   injected_by?: { kind: string; seen_at: string; address: string; ttl: number; endpoint_ttl?: number };
   /** How the flow was found in both captures (5-tuple, nat-fingerprint), when the scenario is about it. */
