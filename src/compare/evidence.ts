@@ -148,15 +148,14 @@ export class CaptureEvidence {
   len = new Int32Array(1024);
   /** MARK_* bits: which keys tell this packet apart from its flow's other packets. */
   marks = new Uint8Array(1024);
-  private readonly byFlow = new WeakMap<Flow, EvidenceFlow>();
+  /** By flow id: the table hands out one reused Flow handle for every flow (flow.ts), so the id is what tells flows apart. */
+  private readonly byFlow = new Map<number, EvidenceFlow>();
 
   constructor(readonly maxPackets = DEFAULT_MAX_PACKETS) {}
 
   /** The flow table's onPacket observer (src/flow/table.ts): one row per packet. */
   readonly observe = (flow: Flow, view: PacketView, buf: Buffer, frame: number): void => {
-    let f = this.byFlow.get(flow);
-    // The table reuses a Flow handle for a later flow once the first ended (flow.ts): not the same flow.
-    if (f !== undefined && (f.firstFrame !== flow.firstFrame || f.proto !== flow.proto)) f = undefined;
+    let f = this.byFlow.get(flow.id);
     if (f === undefined) {
       f = {
         index: this.flows.length,
@@ -175,7 +174,7 @@ export class CaptureEvidence {
         kept: 0,
         packets: 0,
       };
-      this.byFlow.set(flow, f);
+      this.byFlow.set(flow.id, f);
       this.flows.push(f);
     }
     f.packets++;

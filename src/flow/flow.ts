@@ -2,16 +2,15 @@
  * A bidirectional flow (Zeek's "connection"): two endpoints, the originator and the responder,
  * with per-direction counters and, for TCP, Zeek's endpoint state machine fields.
  *
- * The numbers live in the flow table's typed arrays (store.ts: about 400 bytes a flow, outside
- * the garbage-collected heap), one row per table slot; `Flow` and `FlowEndpoint` are handles on
- * a row, with a property for each field, and the few fields that hold objects (history, the
- * recognize stage's state, ICMP errors, the tunnel). The table keeps one handle per slot and
- * reuses it: a Flow handed to `onFlowEnd` is valid until that call returns, then it becomes the
- * next flow that takes the slot. Keep what you need (toFlowRecord) inside the call.
- * Updated in place for every packet; nothing is allocated per packet.
+ * The numbers live in the flow table's typed arrays (store.ts: about 400 bytes a flow, off the
+ * garbage-collected heap), one row per table slot; the few fields that hold objects are in arrays
+ * by slot. A `Flow` is a handle bound to one slot at a time, with a property for each field: the
+ * table hands the same few handles to every callback, bound to the flow in question. So a Flow
+ * (and its `orig` and `resp`) is valid during the call it is passed to, and no longer: keep what
+ * you need (toFlowRecord, flow.id) inside the call. Nothing is allocated per packet or per flow.
  */
 import { Fragment, IPPROTO_TCP, TCP_RST, type PacketView } from '../decode/view.js';
-import { EP_F, EP_I, EP_U, FL_F, FL_I, type FlowStore } from './store.js';
+import { CHUNK_MASK, CHUNK_SHIFT, EP_F, EP_I, EP_U, FL_F, FL_I, type FlowRows, type FlowStore } from './store.js';
 import type { FlowTunnel } from './tunnel.js';
 
 /** Zeek's TCP endpoint states (analyzer/protocol/tcp/TCP_Endpoint.h), in Zeek's order. */
@@ -61,13 +60,14 @@ export const END_REASON_NAMES = ['end-of-capture', 'timeout', 'evicted', 'reused
  */
 export class FlowEndpoint {
   constructor(
-    private readonly s: FlowStore,
-    private readonly k: number,
+    private s: FlowStore,
+    private k = 0,
   ) {}
 
-  /** True for the slot's second endpoint row (a handle pair is swapped by flipFlow). */
-  get isResp(): boolean {
-    return (this.k & 1) === 1;
+  /** Points the handle at endpoint row `k` of chunk `s`. */
+  bind(s: FlowStore, k: number): void {
+    this.s = s;
+    this.k = k;
   }
 
   /** Address as four 32-bit words (IPv4: words 0-2 are zero). */
@@ -277,29 +277,97 @@ export interface IcmpError {
   ttl: number;
 }
 
-/** A flow: a handle on a row of a chunk of the store's flow arrays, and its two endpoints. */
+/** A flow: a handle bound to one slot of the table's store, and its two endpoints. */
 export class Flow {
   /** The two sides; flipFlow swaps them when the first packet turns out to be the responder's. */
   orig: FlowEndpoint;
   resp: FlowEndpoint;
-  history = '';
-  icmpErrors: IcmpError[] | null = null;
-  /** For an ICMP error message's own flow: the 5-tuple of the packet it quotes. */
-  icmpQuote: IcmpQuote | null = null;
-  /** The tunnel (GRE, ERSPAN, VXLAN) its packets came out of, null for packets as captured. */
-  tunnel: FlowTunnel | null = null;
-  /** Slot for the payload observer's per-flow state (the recognize stage). */
-  app: unknown = undefined;
+  /** The slot the handle is bound to. */
+  slot = -1;
+  private s: FlowStore;
+  private row = 0;
+  private readonly first: FlowEndpoint;
+  private readonly second: FlowEndpoint;
 
-  constructor(
-    private readonly s: FlowStore,
-    /** The handle's row in its chunk of the store. */
-    private readonly row: number,
-    /** The table slot this handle stands for (its place in the table's pool). */
-    readonly slot: number,
-  ) {
-    this.orig = new FlowEndpoint(s, row * 2);
-    this.resp = new FlowEndpoint(s, row * 2 + 1);
+  constructor(private readonly rows: FlowRows<IcmpError[], IcmpQuote, FlowTunnel>) {
+    this.s = rows.chunks[0];
+    this.first = new FlowEndpoint(this.s);
+    this.second = new FlowEndpoint(this.s);
+    this.orig = this.first;
+    this.resp = this.second;
+  }
+
+  /** Binds the handle (and its endpoints) to `slot`; returns it. */
+  bind(slot: number): this {
+    const s = this.rows.chunks[slot >> CHUNK_SHIFT];
+    const row = slot & CHUNK_MASK;
+    this.s = s;
+    this.row = row;
+    this.slot = slot;
+    this.first.bind(s, row * 2);
+    this.second.bind(s, row * 2 + 1);
+    const flipped = s.flI[row * FL_I.STRIDE + FL_I.FLIP] !== 0;
+    this.orig = flipped ? this.second : this.first;
+    this.resp = flipped ? this.first : this.second;
+    return this;
+  }
+
+  /** True when the originator is the slot's second endpoint row (flipFlow). */
+  get flipped(): boolean {
+    return this.s.flI[this.row * FL_I.STRIDE + FL_I.FLIP] !== 0;
+  }
+  set flipped(v: boolean) {
+    this.s.flI[this.row * FL_I.STRIDE + FL_I.FLIP] = v ? 1 : 0;
+  }
+  /** Zeek's history letters. */
+  get history(): string {
+    return this.rows.histories[this.slot];
+  }
+  set history(v: string) {
+    this.rows.histories[this.slot] = v;
+  }
+  /** Slot for the payload observer's per-flow state (the recognize stage). */
+  get app(): unknown {
+    return this.rows.apps[this.slot];
+  }
+  set app(v: unknown) {
+    this.rows.apps[this.slot] = v;
+  }
+  get icmpErrors(): IcmpError[] | null {
+    return this.rows.extras[this.slot]?.icmpErrors ?? null;
+  }
+  set icmpErrors(v: IcmpError[] | null) {
+    if (v === null && this.rows.extras[this.slot] === undefined) return;
+    this.extras().icmpErrors = v;
+  }
+  /** For an ICMP error message's own flow: the 5-tuple of the packet it quotes. */
+  get icmpQuote(): IcmpQuote | null {
+    return this.rows.extras[this.slot]?.icmpQuote ?? null;
+  }
+  set icmpQuote(v: IcmpQuote | null) {
+    if (v === null && this.rows.extras[this.slot] === undefined) return;
+    this.extras().icmpQuote = v;
+  }
+  /** The tunnel (GRE, ERSPAN, VXLAN) its packets came out of, null for packets as captured. */
+  get tunnel(): FlowTunnel | null {
+    return this.rows.extras[this.slot]?.tunnel ?? null;
+  }
+  set tunnel(v: FlowTunnel | null) {
+    if (v === null && this.rows.extras[this.slot] === undefined) return;
+    this.extras().tunnel = v;
+  }
+
+  private extras(): {
+    icmpErrors: IcmpError[] | null;
+    icmpQuote: IcmpQuote | null;
+    tunnel: FlowTunnel | null;
+  } {
+    let e = this.rows.extras[this.slot];
+    if (e === undefined) {
+      e = { icmpErrors: null, icmpQuote: null, tunnel: null };
+      this.rows.extras[this.slot] = e;
+    }
+    return e;
   }
 
   /** Sequential number in this run, 1-based (stable for a given input). */
@@ -416,15 +484,6 @@ export class Flow {
   set inspect(v: boolean) {
     this.s.flI[this.row * FL_I.STRIDE + FL_I.INSPECT] = v ? 1 : 0;
   }
-
-  /** Lets go of what the last flow in this slot held (the handle is reused for the next one). */
-  release(): void {
-    this.history = '';
-    this.icmpErrors = null;
-    this.icmpQuote = null;
-    this.tunnel = null;
-    this.app = undefined;
-  }
 }
 
 export interface IcmpQuote {
@@ -452,4 +511,5 @@ export function flipFlow(flow: Flow): void {
   const t = flow.orig;
   flow.orig = flow.resp;
   flow.resp = t;
+  flow.flipped = !flow.flipped;
 }

@@ -32,7 +32,9 @@ export const enum FL_I {
   LIST = 6,
   QUEUE_INDEX = 7,
   INSPECT = 8,
-  STRIDE = 9,
+  /** 1 when the originator is the slot's second endpoint row (flipFlow). */
+  FLIP = 9,
+  STRIDE = 10,
 }
 
 /** Doubles of an endpoint row (byte and packet counters, unwrapped sequence offsets). */
@@ -82,7 +84,9 @@ export const BYTES_PER_FLOW =
   FL_F.STRIDE * 8 + FL_I.STRIDE * 4 + 2 * (EP_F.STRIDE * 8 + EP_U.STRIDE * 4 + EP_I.STRIDE * 4);
 
 /** Rows per chunk: the store grows a chunk at a time, so it never copies rows or holds two copies. */
-export const CHUNK_ROWS = 4096;
+export const CHUNK_SHIFT = 12;
+export const CHUNK_ROWS = 1 << CHUNK_SHIFT;
+export const CHUNK_MASK = CHUNK_ROWS - 1;
 
 /**
  * CHUNK_ROWS flow rows (and their endpoint rows). A handle keeps its chunk: the arrays of a chunk
@@ -94,4 +98,59 @@ export class FlowStore {
   readonly epF = new Float64Array(CHUNK_ROWS * 2 * EP_F.STRIDE);
   readonly epU = new Uint32Array(CHUNK_ROWS * 2 * EP_U.STRIDE);
   readonly epI = new Int32Array(CHUNK_ROWS * 2 * EP_I.STRIDE);
+}
+
+/** What few flows carry besides numbers: ICMP errors about them, the quote of an ICMP error flow, a tunnel. */
+export interface FlowExtras<E, Q, T> {
+  icmpErrors: E | null;
+  icmpQuote: Q | null;
+  tunnel: T | null;
+}
+
+/**
+ * Every slot's row (in chunks) and the few fields that hold objects, in arrays by slot: the
+ * TCP/UDP history letters, the recognize stage's state, and the rare extras. A slot is a number;
+ * the table works on slots, and hands the world a Flow handle bound to one (flow.ts).
+ */
+export class FlowRows<E = unknown, Q = unknown, T = unknown> {
+  readonly chunks: FlowStore[] = [new FlowStore()];
+  readonly histories: string[] = [];
+  readonly apps: unknown[] = [];
+  readonly extras: (FlowExtras<E, Q, T> | undefined)[] = [];
+
+  /** Slots made so far (they are reused once free, never given back). */
+  get size(): number {
+    return this.histories.length;
+  }
+
+  /** A new slot (with a new chunk of rows when the last one is full). */
+  add(): number {
+    const slot = this.histories.length;
+    if (slot >> CHUNK_SHIFT >= this.chunks.length) this.chunks.push(new FlowStore());
+    this.histories.push('');
+    this.apps.push(undefined);
+    this.extras.push(undefined);
+    return slot;
+  }
+
+  /** Lets go of what a slot's last flow held. */
+  clear(slot: number): void {
+    this.histories[slot] = '';
+    this.apps[slot] = undefined;
+    this.extras[slot] = undefined;
+  }
+
+  // Numbers of a slot's flow row (the table and the idle queues read these without a handle).
+  flF(slot: number, field: FL_F): number {
+    return this.chunks[slot >> CHUNK_SHIFT].flF[(slot & CHUNK_MASK) * FL_F.STRIDE + field];
+  }
+  setFlF(slot: number, field: FL_F, v: number): void {
+    this.chunks[slot >> CHUNK_SHIFT].flF[(slot & CHUNK_MASK) * FL_F.STRIDE + field] = v;
+  }
+  flI(slot: number, field: FL_I): number {
+    return this.chunks[slot >> CHUNK_SHIFT].flI[(slot & CHUNK_MASK) * FL_I.STRIDE + field];
+  }
+  setFlI(slot: number, field: FL_I, v: number): void {
+    this.chunks[slot >> CHUNK_SHIFT].flI[(slot & CHUNK_MASK) * FL_I.STRIDE + field] = v;
+  }
 }

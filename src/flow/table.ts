@@ -24,13 +24,22 @@ import {
   type PacketView,
 } from '../decode/view.js';
 import { icmpPorts } from './community-id.js';
-import { EndReason, Flow, OrigFrom, TcpState, flipFlow, noteTtl } from './flow.js';
+import {
+  EndReason,
+  Flow,
+  OrigFrom,
+  TcpState,
+  flipFlow,
+  noteTtl,
+  type IcmpError,
+  type IcmpQuote,
+} from './flow.js';
 import { FragmentPorts } from './fragments.js';
 import { IdleQueue } from './idle-queue.js';
-import { CHUNK_ROWS, FlowStore } from './store.js';
+import { CHUNK_MASK, CHUNK_SHIFT, EP_I, EP_U, FL_F, FL_I, FlowRows } from './store.js';
 import { packetTupleHash, quoteTupleHash, randomHashKey, type HashKey } from './keyed-hash.js';
 import { tcpFinished, updateTcp } from './tcp-state.js';
-import { noteTunnel, tunnelOf } from './tunnel.js';
+import { noteTunnel, tunnelOf, type FlowTunnel } from './tunnel.js';
 
 /** Sees the payload-carrying packets of flows whose `inspect` flag is set (the recognize stage); the time is `view.ts`. */
 export type PayloadObserver = (flow: Flow, fromOrig: boolean, view: PacketView, buf: Buffer) => void;
@@ -134,24 +143,36 @@ export class FlowTable {
 
   private readonly maxFlows: number;
   /**
-   * Open addressing in two parallel arrays: `hashes[i]` is the (never zero) hash of the flow in
-   * `slots[i]`, 0 when the slot is empty, so that a probe compares integers in one small typed
-   * array and reads a Flow object only when the hash matches. The table starts small and
+   * Open addressing in two parallel typed arrays: `hashes[i]` is the (never zero) hash of the
+   * flow in store slot `entries[i]`, 0 when the entry is empty, so that a probe compares integers
+   * in one small array and reads the store only when the hash matches. The table starts small and
    * doubles while it is more than half full, up to `maxCapacity` (twice `maxFlows`): a capture
    * with a few hundred live flows probes a few KB that stay in cache, not a 1 MB array.
    */
-  private slots: (Flow | null)[];
+  private entries: Int32Array;
   private hashes: Int32Array;
   private mask: number;
   private readonly maxCapacity: number;
-  /** The live flows' numbers (store.ts), in chunks of rows, and one reusable handle per slot. */
-  private readonly chunks: FlowStore[] = [];
-  private readonly handles: Flow[] = [];
+  /** The live flows: their rows (store.ts), by slot; freed slots are reused, last freed first. */
+  private readonly rows = new FlowRows<IcmpError[], IcmpQuote, FlowTunnel>();
   private readonly freeSlots: number[] = [];
+  /**
+   * The handles the table binds to a slot to hand a flow out (flow.ts): `current` for the packet
+   * being added, `ending` for a flow being written out (that can happen while `current` is bound,
+   * when a new flow evicts an old one), `other` for the flow an ICMP error is about.
+   */
+  private readonly current = new Flow(this.rows);
+  private readonly ending = new Flow(this.rows);
+  private readonly other = new Flow(this.rows);
   /** The live flows of each timeout class (LIST_*), for expiry and eviction. */
-  private readonly queues: IdleQueue[] = [new IdleQueue(), new IdleQueue(), new IdleQueue(), new IdleQueue()];
-  /** Flows found idle by one `expire`, written out together in a fixed order (reused). */
-  private readonly expired: Flow[] = [];
+  private readonly queues: IdleQueue[] = [
+    new IdleQueue(this.rows),
+    new IdleQueue(this.rows),
+    new IdleQueue(this.rows),
+    new IdleQueue(this.rows),
+  ];
+  /** Slots found idle by one `expire`, written out together in a fixed order (reused). */
+  private readonly expired: number[] = [];
   private readonly timeouts: number[];
   private readonly fragments: FragmentPorts;
   private readonly hashKey: HashKey;
@@ -174,7 +195,7 @@ export class FlowTable {
     while (capacity < this.maxFlows * 2) capacity *= 2;
     this.maxCapacity = capacity;
     const initial = Math.min(capacity, INITIAL_CAPACITY);
-    this.slots = new Array<Flow | null>(initial).fill(null);
+    this.entries = new Int32Array(initial);
     this.hashes = new Int32Array(initial);
     this.mask = initial - 1;
     this.timeouts = [
@@ -255,7 +276,8 @@ export class FlowTable {
     }
 
     const hash = packetTupleHash(this.hashKey, view, sport, dport, proto);
-    let flow = this.lookup(hash, proto, view, sport, dport);
+    const found = this.lookup(hash, proto, view, sport, dport);
+    let flow: Flow | null = found < 0 ? null : this.current.bind(found);
     let fromOrig = true;
     if (flow !== null) {
       fromOrig = flow.orig.port === sport && this.srcIsOrig(flow, view);
@@ -270,7 +292,7 @@ export class FlowTable {
         const ep = fromOrig ? flow.orig : flow.resp;
         if (ep.state !== TcpState.Inactive && view.tcpSeq !== ep.startSeq) {
           this.stats.reused++;
-          this.remove(flow, EndReason.Reused);
+          this.remove(found, EndReason.Reused);
           flow = null;
         }
       }
@@ -317,16 +339,17 @@ export class FlowTable {
     if (this.onPacket !== undefined) this.onPacket(flow, view, buf, frame);
     // A finished connection lingers only briefly (closeLinger) for stray packets.
     if (proto === IPPROTO_TCP && flow.list !== LIST_TCP_CLOSED && tcpFinished(flow))
-      this.requeue(flow, LIST_TCP_CLOSED);
+      this.requeue(flow.slot, LIST_TCP_CLOSED);
   }
 
   /** Writes out every live flow (end of capture), in the order they started. */
   finish(): void {
-    const live: Flow[] = [];
-    // A loop, not push(...flows): a spread of 100k+ flows would overflow the call's arguments.
-    for (const q of this.queues) for (const f of q.flows()) live.push(f);
-    live.sort((a, b) => a.id - b.id);
-    for (const f of live) this.remove(f, EndReason.EndOfCapture);
+    const live: number[] = [];
+    // A loop, not push(...slots): a spread of 100k+ flows would overflow the call's arguments.
+    for (const q of this.queues) for (const slot of q.slots()) live.push(slot);
+    const rows = this.rows;
+    live.sort((a, b) => rows.flF(a, FL_F.ID) - rows.flF(b, FL_F.ID));
+    for (const slot of live) this.remove(slot, EndReason.EndOfCapture);
   }
 
   /** Capture time of the latest packet seen (the flow table's clock). */
@@ -344,44 +367,56 @@ export class FlowTable {
     return o.a3 === view.src3 && o.a2 === view.src2 && o.a1 === view.src1 && o.a0 === view.src0;
   }
 
-  private lookup(hash: number, proto: number, view: PacketView, sport: number, dport: number): Flow | null {
+  /**
+   * The slot of the live flow of this 5-tuple (either direction), or -1. Reads the store rows
+   * directly: the two endpoint rows of a slot, in whichever order the flow holds them.
+   */
+  private lookup(hash: number, proto: number, view: PacketView, sport: number, dport: number): number {
     const hashes = this.hashes;
     const mask = this.mask;
+    const chunks = this.rows.chunks;
     for (let i = hash & mask; ; i = (i + 1) & mask) {
       this.stats.probes++;
       const h = hashes[i];
-      if (h === 0) return null;
+      if (h === 0) return -1;
       if (h !== hash) continue;
-      const f = this.slots[i] as Flow;
-      if (f.proto !== proto || f.ipVersion !== view.ipVersion) continue;
-      const o = f.orig;
-      const r = f.resp;
+      const slot = this.entries[i];
+      const s = chunks[slot >> CHUNK_SHIFT];
+      const row = slot & CHUNK_MASK;
+      const fi = row * FL_I.STRIDE;
+      if (s.flI[fi + FL_I.PROTO] !== proto || s.flI[fi + FL_I.IP_VERSION] !== view.ipVersion) continue;
+      const u = s.epU;
+      const ei = s.epI;
+      const a = row * 2 * EP_U.STRIDE;
+      const b = a + EP_U.STRIDE;
+      const ap = ei[row * 2 * EP_I.STRIDE + EP_I.PORT];
+      const bp = ei[(row * 2 + 1) * EP_I.STRIDE + EP_I.PORT];
       if (
-        o.port === sport &&
-        r.port === dport &&
-        o.a3 === view.src3 &&
-        r.a3 === view.dst3 &&
-        o.a2 === view.src2 &&
-        r.a2 === view.dst2 &&
-        o.a1 === view.src1 &&
-        r.a1 === view.dst1 &&
-        o.a0 === view.src0 &&
-        r.a0 === view.dst0
+        ap === sport &&
+        bp === dport &&
+        u[a + EP_U.A3] === view.src3 &&
+        u[b + EP_U.A3] === view.dst3 &&
+        u[a + EP_U.A2] === view.src2 &&
+        u[b + EP_U.A2] === view.dst2 &&
+        u[a + EP_U.A1] === view.src1 &&
+        u[b + EP_U.A1] === view.dst1 &&
+        u[a + EP_U.A0] === view.src0 &&
+        u[b + EP_U.A0] === view.dst0
       )
-        return f;
+        return slot;
       if (
-        o.port === dport &&
-        r.port === sport &&
-        o.a3 === view.dst3 &&
-        r.a3 === view.src3 &&
-        o.a2 === view.dst2 &&
-        r.a2 === view.src2 &&
-        o.a1 === view.dst1 &&
-        r.a1 === view.src1 &&
-        o.a0 === view.dst0 &&
-        r.a0 === view.src0
+        ap === dport &&
+        bp === sport &&
+        u[a + EP_U.A3] === view.dst3 &&
+        u[b + EP_U.A3] === view.src3 &&
+        u[a + EP_U.A2] === view.dst2 &&
+        u[b + EP_U.A2] === view.src2 &&
+        u[a + EP_U.A1] === view.dst1 &&
+        u[b + EP_U.A1] === view.src1 &&
+        u[a + EP_U.A0] === view.dst0 &&
+        u[b + EP_U.A0] === view.src0
       )
-        return f;
+        return slot;
     }
   }
 
@@ -396,9 +431,9 @@ export class FlowTable {
   ): Flow {
     const ts = view.ts;
     if (this.stats.liveFlows >= this.maxFlows) this.evictOldest();
-    const flow = this.takeHandle();
-    // Both sides start in the slot's own rows (a flipped handle pair from the slot's last flow is put back).
-    if (flow.orig.isResp) flipFlow(flow);
+    const slot = this.freeSlots.length > 0 ? (this.freeSlots.pop() as number) : this.rows.add();
+    this.rows.setFlI(slot, FL_I.FLIP, 0);
+    const flow = this.current.bind(slot);
     const o = flow.orig;
     const r = flow.resp;
     o.reset(sport);
@@ -425,6 +460,7 @@ export class FlowTable {
     flow.icmpErrorCount = 0;
     flow.tunnel = view.tunnel === TunnelKind.None ? null : tunnelOf(view);
     flow.inspect = this.observer !== undefined;
+    flow.history = '';
     flow.endReason = EndReason.EndOfCapture;
     flow.list = proto === IPPROTO_TCP ? LIST_TCP_OPEN : proto === IPPROTO_UDP ? LIST_UDP : LIST_OTHER;
     flow.queueIndex = -1;
@@ -455,10 +491,10 @@ export class FlowTable {
         hasPorts: view.quoteHasPorts,
       };
     }
-    if ((this.stats.liveFlows + 1) * 2 > this.slots.length && this.slots.length < this.maxCapacity)
+    if ((this.stats.liveFlows + 1) * 2 > this.hashes.length && this.hashes.length < this.maxCapacity)
       this.grow();
-    this.place(flow);
-    this.enqueue(flow, flow.list);
+    this.place(slot, hash);
+    this.enqueue(slot, flow.list);
     const stats = this.stats;
     stats.flows++;
     stats.liveFlows++;
@@ -482,7 +518,7 @@ export class FlowTable {
       const h = this.hashes[i];
       if (h === 0) break;
       if (h !== hash) continue;
-      const f = this.slots[i] as Flow;
+      const f = this.other.bind(this.entries[i]);
       if (f.proto !== qproto || f.ipVersion !== view.quoteIpVersion) continue;
       const o = f.orig;
       const r = f.resp;
@@ -512,9 +548,10 @@ export class FlowTable {
       if (!forward && !backward) continue;
       f.icmpErrorCount++;
       this.stats.icmpErrorsAttached++;
-      if (f.icmpErrors === null) f.icmpErrors = [];
-      if (f.icmpErrors.length < MAX_KEPT_ICMP_ERRORS)
-        f.icmpErrors.push({
+      let errors = f.icmpErrors;
+      if (errors === null) f.icmpErrors = errors = [];
+      if (errors.length < MAX_KEPT_ICMP_ERRORS)
+        errors.push({
           ts,
           type: view.icmpType,
           code: view.icmpCode,
@@ -530,55 +567,63 @@ export class FlowTable {
   /** Writes out the flows idle past their list's timeout at the table's clock (`now`). */
   private expire(): void {
     const now = this.now;
+    const rows = this.rows;
     const expired = this.expired;
     let next = Infinity;
     for (let l = 0; l < LIST_COUNT; l++) {
       const queue = this.queues[l];
       const limit = now - this.timeouts[l];
-      for (let top = queue.top(); top !== null && top.queuedTs < limit; top = queue.top()) {
-        if (top.lastTs < limit) expired.push(queue.pop());
+      for (let top = queue.top(); top >= 0 && rows.flF(top, FL_F.QUEUED_TS) < limit; top = queue.top()) {
+        if (rows.flF(top, FL_F.LAST_TS) < limit) expired.push(queue.pop());
         else queue.refreshTop();
       }
       // Written out in the order of their last packets, each class in turn.
-      expired.sort(byLastFrame);
-      for (const f of expired) {
+      if (expired.length > 1)
+        expired.sort((a, b) => rows.flF(a, FL_F.LAST_FRAME) - rows.flF(b, FL_F.LAST_FRAME));
+      for (const slot of expired) {
         if (l === LIST_TCP_CLOSED) this.stats.closed++;
         else this.stats.timedOut++;
-        this.remove(f, l === LIST_TCP_CLOSED ? EndReason.Closed : EndReason.Timeout);
+        this.remove(slot, l === LIST_TCP_CLOSED ? EndReason.Closed : EndReason.Timeout);
       }
       expired.length = 0;
       const top = queue.top();
-      if (top !== null && top.queuedTs + this.timeouts[l] < next) next = top.queuedTs + this.timeouts[l];
+      if (top >= 0) {
+        const deadline = rows.flF(top, FL_F.QUEUED_TS) + this.timeouts[l];
+        if (deadline < next) next = deadline;
+      }
     }
     this.nextExpiry = next - EXPIRY_SLACK;
   }
 
   /** Writes out the least recently active flow (the oldest last packet) to make room. */
   private evictOldest(): void {
-    let oldest: Flow | null = null;
+    const rows = this.rows;
+    let oldest = -1;
     for (const queue of this.queues) {
       // A top with packets since it was queued is not necessarily the oldest: requeue it and look again.
       let top = queue.top();
-      while (top !== null && top.queuedFrame !== top.lastFrame) {
+      while (top >= 0 && rows.flF(top, FL_F.QUEUED_FRAME) !== rows.flF(top, FL_F.LAST_FRAME)) {
         queue.refreshTop();
         top = queue.top();
       }
-      if (top !== null && (oldest === null || top.lastTs < oldest.lastTs)) oldest = top;
+      if (top >= 0 && (oldest < 0 || rows.flF(top, FL_F.LAST_TS) < rows.flF(oldest, FL_F.LAST_TS)))
+        oldest = top;
     }
-    if (oldest !== null) {
+    if (oldest >= 0) {
       this.stats.evicted++;
       this.remove(oldest, EndReason.Evicted);
     }
   }
 
-  private remove(flow: Flow, reason: EndReason): void {
-    this.queues[flow.list].remove(flow);
-    const slots = this.slots;
+  /** Writes the flow in `slot` out (onFlowEnd) and frees the slot. */
+  private remove(slot: number, reason: EndReason): void {
+    const rows = this.rows;
+    this.queues[rows.flI(slot, FL_I.LIST)].remove(slot);
+    const entries = this.entries;
     const hashes = this.hashes;
     const mask = this.mask;
-    let i = flow.hash & mask;
-    while (slots[i] !== flow) i = (i + 1) & mask;
-    slots[i] = null;
+    let i = rows.flI(slot, FL_I.HASH) & mask;
+    while (hashes[i] === 0 || entries[i] !== slot) i = (i + 1) & mask;
     hashes[i] = 0;
     // Backward-shift deletion keeps every probe chain unbroken without tombstones.
     for (let j = (i + 1) & mask; ; j = (j + 1) & mask) {
@@ -587,73 +632,54 @@ export class FlowTable {
       const k = h & mask;
       const stays = i <= j ? i < k && k <= j : i < k || k <= j;
       if (stays) continue;
-      slots[i] = slots[j];
+      entries[i] = entries[j];
       hashes[i] = h;
-      slots[j] = null;
       hashes[j] = 0;
       i = j;
     }
     this.stats.liveFlows--;
-    flow.endReason = reason;
-    this.onFlowEnd(flow);
-    // The handle and its rows go back to the pool: whoever got the flow has kept what it needs.
-    flow.release();
-    this.freeSlots.push(flow.slot);
+    rows.setFlI(slot, FL_I.END_REASON, reason);
+    this.onFlowEnd(this.ending.bind(slot));
+    // The slot goes back to the pool: whoever got the flow has kept what it needs.
+    rows.clear(slot);
+    this.freeSlots.push(slot);
   }
 
-  /**
-   * A handle for a new flow: a free slot's (the last one freed first, its rows likely still in
-   * cache), or the next slot, with a new chunk of rows when the last one is full. Slots in use
-   * never pass maxFlows (a flow is evicted first), so neither do the rows.
-   */
-  private takeHandle(): Flow {
-    const free = this.freeSlots.pop();
-    if (free !== undefined) return this.handles[free];
-    const slot = this.handles.length;
-    const row = slot % CHUNK_ROWS;
-    if (row === 0) this.chunks.push(new FlowStore());
-    const flow = new Flow(this.chunks[this.chunks.length - 1], row, slot);
-    this.handles.push(flow);
-    return flow;
-  }
-
-  /** Puts the flow in the first free slot of its probe sequence. */
-  private place(flow: Flow): void {
+  /** Puts slot `slot` (hash `hash`) in the first free entry of its probe sequence. */
+  private place(slot: number, hash: number): void {
     const mask = this.mask;
-    let i = flow.hash & mask;
+    let i = hash & mask;
     while (this.hashes[i] !== 0) i = (i + 1) & mask;
-    this.slots[i] = flow;
-    this.hashes[i] = flow.hash;
+    this.entries[i] = slot;
+    this.hashes[i] = hash;
   }
 
   /** Doubles the table: only while the number of live flows reaches a new high, so rarely. */
   private grow(): void {
-    const old = this.slots;
-    const capacity = old.length * 2;
-    this.slots = new Array<Flow | null>(capacity).fill(null);
+    const oldEntries = this.entries;
+    const oldHashes = this.hashes;
+    const capacity = oldHashes.length * 2;
+    this.entries = new Int32Array(capacity);
     this.hashes = new Int32Array(capacity);
     this.mask = capacity - 1;
-    for (const f of old) if (f !== null) this.place(f);
+    for (let i = 0; i < oldHashes.length; i++)
+      if (oldHashes[i] !== 0) this.place(oldEntries[i], oldHashes[i]);
   }
 
   /** Puts a flow in the queue of timeout class `list`, keyed by its latest packet. */
-  private enqueue(flow: Flow, list: number): void {
-    flow.list = list;
-    this.queues[list].push(flow);
+  private enqueue(slot: number, list: number): void {
+    this.rows.setFlI(slot, FL_I.LIST, list);
+    this.queues[list].push(slot);
     // Its deadline may be earlier than the bound: a shorter timeout, or out-of-order times.
-    const deadline = flow.queuedTs + this.timeouts[list] - EXPIRY_SLACK;
+    const deadline = this.rows.flF(slot, FL_F.QUEUED_TS) + this.timeouts[list] - EXPIRY_SLACK;
     if (deadline < this.nextExpiry) this.nextExpiry = deadline;
   }
 
   /** Moves a flow to another timeout class. */
-  private requeue(flow: Flow, list: number): void {
-    this.queues[flow.list].remove(flow);
-    this.enqueue(flow, list);
+  private requeue(slot: number, list: number): void {
+    this.queues[this.rows.flI(slot, FL_I.LIST)].remove(slot);
+    this.enqueue(slot, list);
   }
-}
-
-function byLastFrame(a: Flow, b: Flow): number {
-  return a.lastFrame - b.lastFrame;
 }
 
 function quoteAddresses(view: PacketView): { src: string; dst: string } {
