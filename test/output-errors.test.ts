@@ -6,7 +6,7 @@
  * write (as an unprivileged user), a file-size limit (EFBIG), and under Ctrl-C with a capture
  * arriving slowly on standard input.
  *
- * The captures are generated: one small (a mixed trace), one of 3,000 refused connections (its
+ * The captures are generated: one small (a mixed trace), one of 2,000 refused connections (its
  * reports are far larger than a pipe's 64 KiB, so a reader that goes away is noticed while
  * writing), and an endless stream of them for "stops reading the capture".
  */
@@ -68,7 +68,7 @@ beforeAll(() => {
   small = join(dir, 'small.pcap');
   writeFileSync(small, writePcap(mixedTrace().packets));
   big = join(dir, 'big.pcap');
-  writeFileSync(big, writePcap(refusedTrace(3000).packets));
+  writeFileSync(big, writePcap(refusedTrace(2000).packets));
   topology = join(dir, 'topology.json');
   writeFileSync(topology, JSON.stringify({ roles: { 'front-end': ['10.0.0.10'], client: ['10.1.0.0/16'] } }));
   summary = join(dir, 'small.summary.json');
@@ -354,6 +354,13 @@ describe.concurrent('--out FILE is FILE.partial until the report is complete', (
     });
 });
 
+/** A third capture for --each (a copy of the big one under another name). */
+function thirdCapture(): string {
+  const path = join(dir, 'third.pcap');
+  if (!existsSync(path)) writeFileSync(path, readFileSync(big));
+  return path;
+}
+
 /** A child reading a capture from a pipe that the test writes slowly, to be interrupted. */
 class SlowCapture {
   readonly child: ChildProcess;
@@ -455,6 +462,27 @@ describe('Ctrl-C and SIGTERM: the report of what was read, marked partial, exit 
     expect(report.summary.notes[0]).toMatch(/^partial report: interrupted by Ctrl-C/);
     expect(report.flows.some((f) => f.resp_p === 5061)).toBe(true);
     expect(run.stderr).toContain(`the partial report is in ${out}.partial`);
+  });
+
+  it('analyze --each, Ctrl-C after the first capture: the merged report of those read, exit 130', async () => {
+    const run = new SlowCapture([
+      'analyze',
+      '--each',
+      '-j',
+      '1',
+      '--topology',
+      topology,
+      small,
+      big,
+      thirdCapture(),
+    ]);
+    run.child.stdin!.end();
+    await run.until('stderr', (s) => s.includes('[1/3]'));
+    run.child.kill('SIGINT');
+    const end = await run.closed;
+    expect(end.status, run.stderr).toBe(130);
+    expect(run.stdout).toMatch(/note: partial report: interrupted before [12] of 3 captures were read/);
+    expect(run.stderr).toMatch(/3 captures, 0 failed, [12] interrupted/);
   });
 
   it('a second Ctrl-C quits at once, even while the report waits for a reader that does not read', async () => {
@@ -577,6 +605,19 @@ describe('text that reaches a terminal (issue 16, section 4)', () => {
     expect(usage.status).toBe(2);
     expect(usage.stderr).not.toMatch(RAW);
     expect(usage.stderr).toContain('x\\x1b[31m');
+  });
+});
+
+describe.concurrent('--help and --version to a failing output', () => {
+  it('--help > /dev/full: one line, exit 2; --version to a reader that is gone: quiet, exit 0', async () => {
+    const [full, gone] = await Promise.all([
+      withDevFull((fd) => cli(['analyze', '--help'], fd)),
+      cli(['--version'], 'gone'),
+    ]);
+    expect(full.stderr).toBe('lync-port-audit: cannot write standard output: no space left on device\n');
+    expect(full.status).toBe(2);
+    expect(gone.stderr).toBe('');
+    expect(gone.status).toBe(0);
   });
 });
 

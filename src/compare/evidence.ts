@@ -164,6 +164,8 @@ export class CaptureEvidence {
   /** The flow table's onPacket observer (src/flow/table.ts): one row per packet. */
   readonly observe = (flow: Flow, view: PacketView, buf: Buffer, frame: number): void => {
     let f = this.byFlow.get(flow);
+    // The table reuses a Flow handle for a later flow once the first ended (flow.ts): not the same flow.
+    if (f !== undefined && (f.firstFrame !== flow.firstFrame || f.proto !== flow.proto)) f = undefined;
     if (f === undefined) {
       if (this.flows.length >= this.maxFlows) {
         if (flow.firstFrame === frame) this.droppedFlows++;

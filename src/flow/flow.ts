@@ -1,10 +1,17 @@
 /**
  * A bidirectional flow (Zeek's "connection"): two endpoints, the originator and the responder,
  * with per-direction counters and, for TCP, Zeek's endpoint state machine fields.
- * Allocated once per flow; updated in place for every packet.
+ *
+ * The numbers live in the flow table's typed arrays (store.ts: about 400 bytes a flow, outside
+ * the garbage-collected heap), one row per table slot; `Flow` and `FlowEndpoint` are handles on
+ * a row, with a property for each field, and the few fields that hold objects (history, the
+ * recognize stage's state, ICMP errors, the tunnel). The table keeps one handle per slot and
+ * reuses it: a Flow handed to `onFlowEnd` is valid until that call returns, then it becomes the
+ * next flow that takes the slot. Keep what you need (toFlowRecord) inside the call.
+ * Updated in place for every packet; nothing is allocated per packet.
  */
-import { WIDE_ZERO } from '../capture/bytes.js';
 import { Fragment, IPPROTO_TCP, TCP_RST, type PacketView } from '../decode/view.js';
+import { EP_F, EP_I, EP_U, FL_F, FL_I, type FlowStore } from './store.js';
 import type { FlowTunnel } from './tunnel.js';
 
 /** Zeek's TCP endpoint states (analyzer/protocol/tcp/TCP_Endpoint.h), in Zeek's order. */
@@ -48,45 +55,213 @@ export const enum EndReason {
 
 export const END_REASON_NAMES = ['end-of-capture', 'timeout', 'evicted', 'reused', 'closed'] as const;
 
-export interface FlowEndpoint {
+/**
+ * One side of a flow: a handle on row `k` (the flow's row * 2 + side) of its chunk's endpoint arrays.
+ * Address words and TCP sequence numbers are unsigned 32-bit; counters are doubles.
+ */
+export class FlowEndpoint {
+  constructor(
+    private readonly s: FlowStore,
+    private readonly k: number,
+  ) {}
+
+  /** True for the slot's second endpoint row (a handle pair is swapped by flipFlow). */
+  get isResp(): boolean {
+    return (this.k & 1) === 1;
+  }
+
   /** Address as four 32-bit words (IPv4: words 0-2 are zero). */
-  a0: number;
-  a1: number;
-  a2: number;
-  a3: number;
-  port: number;
-  pkts: number;
+  get a0(): number {
+    return this.s.epU[this.k * EP_U.STRIDE + EP_U.A0];
+  }
+  set a0(v: number) {
+    this.s.epU[this.k * EP_U.STRIDE + EP_U.A0] = v;
+  }
+  get a1(): number {
+    return this.s.epU[this.k * EP_U.STRIDE + EP_U.A1];
+  }
+  set a1(v: number) {
+    this.s.epU[this.k * EP_U.STRIDE + EP_U.A1] = v;
+  }
+  get a2(): number {
+    return this.s.epU[this.k * EP_U.STRIDE + EP_U.A2];
+  }
+  set a2(v: number) {
+    this.s.epU[this.k * EP_U.STRIDE + EP_U.A2] = v;
+  }
+  get a3(): number {
+    return this.s.epU[this.k * EP_U.STRIDE + EP_U.A3];
+  }
+  set a3(v: number) {
+    this.s.epU[this.k * EP_U.STRIDE + EP_U.A3] = v;
+  }
+  get port(): number {
+    return this.s.epI[this.k * EP_I.STRIDE + EP_I.PORT];
+  }
+  set port(v: number) {
+    this.s.epI[this.k * EP_I.STRIDE + EP_I.PORT] = v;
+  }
+  get pkts(): number {
+    return this.s.epF[this.k * EP_F.STRIDE + EP_F.PKTS];
+  }
+  set pkts(v: number) {
+    this.s.epF[this.k * EP_F.STRIDE + EP_F.PKTS] = v;
+  }
   /** Payload bytes: for TCP from sequence numbers as Zeek does (see tcp-state.ts), else summed. */
-  payloadBytes: number;
-  ipBytes: number;
+  get payloadBytes(): number {
+    return this.s.epF[this.k * EP_F.STRIDE + EP_F.PAYLOAD_BYTES];
+  }
+  set payloadBytes(v: number) {
+    this.s.epF[this.k * EP_F.STRIDE + EP_F.PAYLOAD_BYTES] = v;
+  }
+  get ipBytes(): number {
+    return this.s.epF[this.k * EP_F.STRIDE + EP_F.IP_BYTES];
+  }
+  set ipBytes(v: number) {
+    this.s.epF[this.k * EP_F.STRIDE + EP_F.IP_BYTES] = v;
+  }
   /** Sum of frame lengths on the wire, as tshark's conversation table counts "Bytes". */
-  frameBytes: number;
+  get frameBytes(): number {
+    return this.s.epF[this.k * EP_F.STRIDE + EP_F.FRAME_BYTES];
+  }
+  set frameBytes(v: number) {
+    this.s.epF[this.k * EP_F.STRIDE + EP_F.FRAME_BYTES] = v;
+  }
   // TCP (Zeek TCP_Endpoint), unused for other transports.
-  state: TcpState;
-  prevState: TcpState;
-  startSeq: number;
-  lastSeq: number;
+  get state(): TcpState {
+    return this.s.epI[this.k * EP_I.STRIDE + EP_I.STATE];
+  }
+  set state(v: TcpState) {
+    this.s.epI[this.k * EP_I.STRIDE + EP_I.STATE] = v;
+  }
+  get prevState(): TcpState {
+    return this.s.epI[this.k * EP_I.STRIDE + EP_I.PREV_STATE];
+  }
+  set prevState(v: TcpState) {
+    this.s.epI[this.k * EP_I.STRIDE + EP_I.PREV_STATE] = v;
+  }
+  get startSeq(): number {
+    return this.s.epU[this.k * EP_U.STRIDE + EP_U.START_SEQ];
+  }
+  set startSeq(v: number) {
+    this.s.epU[this.k * EP_U.STRIDE + EP_U.START_SEQ] = v;
+  }
+  get lastSeq(): number {
+    return this.s.epU[this.k * EP_U.STRIDE + EP_U.LAST_SEQ];
+  }
+  set lastSeq(v: number) {
+    this.s.epU[this.k * EP_U.STRIDE + EP_U.LAST_SEQ] = v;
+  }
   /** lastSeq relative to startSeq, unwrapped (can exceed 2^32 on long flows). */
-  lastRel: number;
-  ackSeq: number;
-  ackRel: number;
-  finCount: number;
+  get lastRel(): number {
+    return this.s.epF[this.k * EP_F.STRIDE + EP_F.LAST_REL];
+  }
+  set lastRel(v: number) {
+    this.s.epF[this.k * EP_F.STRIDE + EP_F.LAST_REL] = v;
+  }
+  get ackSeq(): number {
+    return this.s.epU[this.k * EP_U.STRIDE + EP_U.ACK_SEQ];
+  }
+  set ackSeq(v: number) {
+    this.s.epU[this.k * EP_U.STRIDE + EP_U.ACK_SEQ] = v;
+  }
+  get ackRel(): number {
+    return this.s.epF[this.k * EP_F.STRIDE + EP_F.ACK_REL];
+  }
+  set ackRel(v: number) {
+    this.s.epF[this.k * EP_F.STRIDE + EP_F.ACK_REL] = v;
+  }
+  get finCount(): number {
+    return this.s.epI[this.k * EP_I.STRIDE + EP_I.FIN_COUNT];
+  }
+  set finCount(v: number) {
+    this.s.epI[this.k * EP_I.STRIDE + EP_I.FIN_COUNT] = v;
+  }
   /** History bits already recorded (Zeek's hist_seen, one set per endpoint). */
-  histSeen: number;
-  histLastSyn: number;
-  histLastFin: number;
-  histLastRst: number;
-  rxmit: number;
-  rxmitThreshold: number;
-  zeroWindow: number;
-  zeroWindowThreshold: number;
+  get histSeen(): number {
+    return this.s.epI[this.k * EP_I.STRIDE + EP_I.HIST_SEEN];
+  }
+  set histSeen(v: number) {
+    this.s.epI[this.k * EP_I.STRIDE + EP_I.HIST_SEEN] = v;
+  }
+  get histLastSyn(): number {
+    return this.s.epF[this.k * EP_F.STRIDE + EP_F.HIST_LAST_SYN];
+  }
+  set histLastSyn(v: number) {
+    this.s.epF[this.k * EP_F.STRIDE + EP_F.HIST_LAST_SYN] = v;
+  }
+  get histLastFin(): number {
+    return this.s.epF[this.k * EP_F.STRIDE + EP_F.HIST_LAST_FIN];
+  }
+  set histLastFin(v: number) {
+    this.s.epF[this.k * EP_F.STRIDE + EP_F.HIST_LAST_FIN] = v;
+  }
+  get histLastRst(): number {
+    return this.s.epF[this.k * EP_F.STRIDE + EP_F.HIST_LAST_RST];
+  }
+  set histLastRst(v: number) {
+    this.s.epF[this.k * EP_F.STRIDE + EP_F.HIST_LAST_RST] = v;
+  }
+  get rxmit(): number {
+    return this.s.epF[this.k * EP_F.STRIDE + EP_F.RXMIT];
+  }
+  set rxmit(v: number) {
+    this.s.epF[this.k * EP_F.STRIDE + EP_F.RXMIT] = v;
+  }
+  get rxmitThreshold(): number {
+    return this.s.epF[this.k * EP_F.STRIDE + EP_F.RXMIT_THRESHOLD];
+  }
+  set rxmitThreshold(v: number) {
+    this.s.epF[this.k * EP_F.STRIDE + EP_F.RXMIT_THRESHOLD] = v;
+  }
+  get zeroWindow(): number {
+    return this.s.epF[this.k * EP_F.STRIDE + EP_F.ZERO_WINDOW];
+  }
+  set zeroWindow(v: number) {
+    this.s.epF[this.k * EP_F.STRIDE + EP_F.ZERO_WINDOW] = v;
+  }
+  get zeroWindowThreshold(): number {
+    return this.s.epF[this.k * EP_F.STRIDE + EP_F.ZERO_WINDOW_THRESHOLD];
+  }
+  set zeroWindowThreshold(v: number) {
+    this.s.epF[this.k * EP_F.STRIDE + EP_F.ZERO_WINDOW_THRESHOLD] = v;
+  }
   /**
    * TTL (IPv4) or hop limit (IPv6) of this side's first packet that is not a TCP reset, and of its
    * first reset; -1 until seen. A reset from a firewall arrives with another TTL than the server's
    * own packets (verdict/answered-by.ts).
    */
-  ttl: number;
-  rstTtl: number;
+  get ttl(): number {
+    return this.s.epI[this.k * EP_I.STRIDE + EP_I.TTL];
+  }
+  set ttl(v: number) {
+    this.s.epI[this.k * EP_I.STRIDE + EP_I.TTL] = v;
+  }
+  get rstTtl(): number {
+    return this.s.epI[this.k * EP_I.STRIDE + EP_I.RST_TTL];
+  }
+  set rstTtl(v: number) {
+    this.s.epI[this.k * EP_I.STRIDE + EP_I.RST_TTL] = v;
+  }
+
+  /** Starts the endpoint of a new flow: its address and port, every counter and state at rest. */
+  reset(port: number): void {
+    const s = this.s;
+    const u = this.k * EP_U.STRIDE;
+    for (let j = EP_U.START_SEQ; j < EP_U.STRIDE; j++) s.epU[u + j] = 0;
+    const f = this.k * EP_F.STRIDE;
+    for (let j = 0; j < EP_F.STRIDE; j++) s.epF[f + j] = 0;
+    s.epF[f + EP_F.HIST_LAST_SYN] = -1;
+    s.epF[f + EP_F.HIST_LAST_FIN] = -1;
+    s.epF[f + EP_F.HIST_LAST_RST] = -1;
+    s.epF[f + EP_F.RXMIT_THRESHOLD] = 1;
+    s.epF[f + EP_F.ZERO_WINDOW_THRESHOLD] = 1;
+    const i = this.k * EP_I.STRIDE;
+    for (let j = 0; j < EP_I.STRIDE; j++) s.epI[i + j] = 0;
+    s.epI[i + EP_I.PORT] = port;
+    s.epI[i + EP_I.TTL] = -1;
+    s.epI[i + EP_I.RST_TTL] = -1;
+  }
 }
 
 /** An ICMP error that answered a flow (destination unreachable, time exceeded, ...). */
@@ -102,40 +277,154 @@ export interface IcmpError {
   ttl: number;
 }
 
-export interface Flow {
-  /** Sequential number in this run, 1-based (stable for a given input). */
-  id: number;
-  hash: number;
-  proto: number;
-  ipVersion: number;
+/** A flow: a handle on a row of a chunk of the store's flow arrays, and its two endpoints. */
+export class Flow {
+  /** The two sides; flipFlow swaps them when the first packet turns out to be the responder's. */
   orig: FlowEndpoint;
   resp: FlowEndpoint;
-  origFrom: OrigFrom;
-  firstTs: number;
-  lastTs: number;
-  /** Frame numbers of the first and last packets (tshark's frame.number). */
-  firstFrame: number;
-  lastFrame: number;
-  history: string;
-  vlanId: number;
-  /** Later IP fragments counted to this flow (they carry no ports). */
-  fragments: number;
-  icmpErrors: IcmpError[] | null;
-  icmpErrorCount: number;
+  history = '';
+  icmpErrors: IcmpError[] | null = null;
   /** For an ICMP error message's own flow: the 5-tuple of the packet it quotes. */
-  icmpQuote: IcmpQuote | null;
+  icmpQuote: IcmpQuote | null = null;
   /** The tunnel (GRE, ERSPAN, VXLAN) its packets came out of, null for packets as captured. */
-  tunnel: FlowTunnel | null;
-  /** True while the payload observer wants to see this flow's packets. */
-  inspect: boolean;
+  tunnel: FlowTunnel | null = null;
   /** Slot for the payload observer's per-flow state (the recognize stage). */
-  app: unknown;
-  endReason: EndReason;
-  /** Timeout class (see table.ts), and the flow's place and key in that class's IdleQueue. */
-  list: number;
-  queueIndex: number;
-  queuedTs: number;
-  queuedFrame: number;
+  app: unknown = undefined;
+
+  constructor(
+    private readonly s: FlowStore,
+    /** The handle's row in its chunk of the store. */
+    private readonly row: number,
+    /** The table slot this handle stands for (its place in the table's pool). */
+    readonly slot: number,
+  ) {
+    this.orig = new FlowEndpoint(s, row * 2);
+    this.resp = new FlowEndpoint(s, row * 2 + 1);
+  }
+
+  /** Sequential number in this run, 1-based (stable for a given input). */
+  get id(): number {
+    return this.s.flF[this.row * FL_F.STRIDE + FL_F.ID];
+  }
+  set id(v: number) {
+    this.s.flF[this.row * FL_F.STRIDE + FL_F.ID] = v;
+  }
+  get firstTs(): number {
+    return this.s.flF[this.row * FL_F.STRIDE + FL_F.FIRST_TS];
+  }
+  set firstTs(v: number) {
+    this.s.flF[this.row * FL_F.STRIDE + FL_F.FIRST_TS] = v;
+  }
+  get lastTs(): number {
+    return this.s.flF[this.row * FL_F.STRIDE + FL_F.LAST_TS];
+  }
+  set lastTs(v: number) {
+    this.s.flF[this.row * FL_F.STRIDE + FL_F.LAST_TS] = v;
+  }
+  /** Frame numbers of the first and last packets (tshark's frame.number). */
+  get firstFrame(): number {
+    return this.s.flF[this.row * FL_F.STRIDE + FL_F.FIRST_FRAME];
+  }
+  set firstFrame(v: number) {
+    this.s.flF[this.row * FL_F.STRIDE + FL_F.FIRST_FRAME] = v;
+  }
+  get lastFrame(): number {
+    return this.s.flF[this.row * FL_F.STRIDE + FL_F.LAST_FRAME];
+  }
+  set lastFrame(v: number) {
+    this.s.flF[this.row * FL_F.STRIDE + FL_F.LAST_FRAME] = v;
+  }
+  /** Later IP fragments counted to this flow (they carry no ports). */
+  get fragments(): number {
+    return this.s.flF[this.row * FL_F.STRIDE + FL_F.FRAGMENTS];
+  }
+  set fragments(v: number) {
+    this.s.flF[this.row * FL_F.STRIDE + FL_F.FRAGMENTS] = v;
+  }
+  get icmpErrorCount(): number {
+    return this.s.flF[this.row * FL_F.STRIDE + FL_F.ICMP_ERROR_COUNT];
+  }
+  set icmpErrorCount(v: number) {
+    this.s.flF[this.row * FL_F.STRIDE + FL_F.ICMP_ERROR_COUNT] = v;
+  }
+  /** The time (and frame) at which the flow was queued in its IdleQueue (idle-queue.ts). */
+  get queuedTs(): number {
+    return this.s.flF[this.row * FL_F.STRIDE + FL_F.QUEUED_TS];
+  }
+  set queuedTs(v: number) {
+    this.s.flF[this.row * FL_F.STRIDE + FL_F.QUEUED_TS] = v;
+  }
+  get queuedFrame(): number {
+    return this.s.flF[this.row * FL_F.STRIDE + FL_F.QUEUED_FRAME];
+  }
+  set queuedFrame(v: number) {
+    this.s.flF[this.row * FL_F.STRIDE + FL_F.QUEUED_FRAME] = v;
+  }
+  get hash(): number {
+    return this.s.flI[this.row * FL_I.STRIDE + FL_I.HASH];
+  }
+  set hash(v: number) {
+    this.s.flI[this.row * FL_I.STRIDE + FL_I.HASH] = v;
+  }
+  get proto(): number {
+    return this.s.flI[this.row * FL_I.STRIDE + FL_I.PROTO];
+  }
+  set proto(v: number) {
+    this.s.flI[this.row * FL_I.STRIDE + FL_I.PROTO] = v;
+  }
+  get ipVersion(): number {
+    return this.s.flI[this.row * FL_I.STRIDE + FL_I.IP_VERSION];
+  }
+  set ipVersion(v: number) {
+    this.s.flI[this.row * FL_I.STRIDE + FL_I.IP_VERSION] = v;
+  }
+  get origFrom(): OrigFrom {
+    return this.s.flI[this.row * FL_I.STRIDE + FL_I.ORIG_FROM];
+  }
+  set origFrom(v: OrigFrom) {
+    this.s.flI[this.row * FL_I.STRIDE + FL_I.ORIG_FROM] = v;
+  }
+  get vlanId(): number {
+    return this.s.flI[this.row * FL_I.STRIDE + FL_I.VLAN_ID];
+  }
+  set vlanId(v: number) {
+    this.s.flI[this.row * FL_I.STRIDE + FL_I.VLAN_ID] = v;
+  }
+  get endReason(): EndReason {
+    return this.s.flI[this.row * FL_I.STRIDE + FL_I.END_REASON];
+  }
+  set endReason(v: EndReason) {
+    this.s.flI[this.row * FL_I.STRIDE + FL_I.END_REASON] = v;
+  }
+  /** Timeout class (see table.ts), and the flow's place in that class's IdleQueue. */
+  get list(): number {
+    return this.s.flI[this.row * FL_I.STRIDE + FL_I.LIST];
+  }
+  set list(v: number) {
+    this.s.flI[this.row * FL_I.STRIDE + FL_I.LIST] = v;
+  }
+  get queueIndex(): number {
+    return this.s.flI[this.row * FL_I.STRIDE + FL_I.QUEUE_INDEX];
+  }
+  set queueIndex(v: number) {
+    this.s.flI[this.row * FL_I.STRIDE + FL_I.QUEUE_INDEX] = v;
+  }
+  /** True while the payload observer wants to see this flow's packets. */
+  get inspect(): boolean {
+    return this.s.flI[this.row * FL_I.STRIDE + FL_I.INSPECT] !== 0;
+  }
+  set inspect(v: boolean) {
+    this.s.flI[this.row * FL_I.STRIDE + FL_I.INSPECT] = v ? 1 : 0;
+  }
+
+  /** Lets go of what the last flow in this slot held (the handle is reused for the next one). */
+  release(): void {
+    this.history = '';
+    this.icmpErrors = null;
+    this.icmpQuote = null;
+    this.tunnel = null;
+    this.app = undefined;
+  }
 }
 
 export interface IcmpQuote {
@@ -145,45 +434,6 @@ export interface IcmpQuote {
   srcPort: number;
   dstPort: number;
   hasPorts: boolean;
-}
-
-export function createEndpoint(a0: number, a1: number, a2: number, a3: number, port: number): FlowEndpoint {
-  // The 32-bit fields start as WIDE_ZERO (capture/bytes.ts), so that the first IPv6 address or TCP
-  // sequence number of a run does not change every endpoint's layout mid-run; then the real words.
-  const ep: FlowEndpoint = {
-    a0: WIDE_ZERO,
-    a1: WIDE_ZERO,
-    a2: WIDE_ZERO,
-    a3: WIDE_ZERO,
-    port,
-    pkts: 0,
-    payloadBytes: 0,
-    ipBytes: 0,
-    frameBytes: 0,
-    state: TcpState.Inactive,
-    prevState: TcpState.Inactive,
-    startSeq: WIDE_ZERO,
-    lastSeq: WIDE_ZERO,
-    lastRel: 0,
-    ackSeq: WIDE_ZERO,
-    ackRel: 0,
-    finCount: 0,
-    histSeen: 0,
-    histLastSyn: -1,
-    histLastFin: -1,
-    histLastRst: -1,
-    rxmit: 0,
-    rxmitThreshold: 1,
-    zeroWindow: 0,
-    zeroWindowThreshold: 1,
-    ttl: -1,
-    rstTtl: -1,
-  };
-  ep.a0 = a0;
-  ep.a1 = a1;
-  ep.a2 = a2;
-  ep.a3 = a3;
-  return ep;
 }
 
 /** Notes the TTL (hop limit) of one of the side's packets: the first reset apart from the rest. */

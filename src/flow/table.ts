@@ -24,9 +24,10 @@ import {
   type PacketView,
 } from '../decode/view.js';
 import { icmpPorts } from './community-id.js';
-import { EndReason, OrigFrom, TcpState, createEndpoint, flipFlow, noteTtl, type Flow } from './flow.js';
+import { EndReason, Flow, OrigFrom, TcpState, flipFlow, noteTtl } from './flow.js';
 import { FragmentPorts } from './fragments.js';
 import { IdleQueue } from './idle-queue.js';
+import { CHUNK_ROWS, FlowStore } from './store.js';
 import { packetTupleHash, quoteTupleHash, randomHashKey, type HashKey } from './keyed-hash.js';
 import { tcpFinished, updateTcp } from './tcp-state.js';
 import { noteTunnel, tunnelOf } from './tunnel.js';
@@ -143,6 +144,10 @@ export class FlowTable {
   private hashes: Int32Array;
   private mask: number;
   private readonly maxCapacity: number;
+  /** The live flows' numbers (store.ts), in chunks of rows, and one reusable handle per slot. */
+  private readonly chunks: FlowStore[] = [];
+  private readonly handles: Flow[] = [];
+  private readonly freeSlots: number[] = [];
   /** The live flows of each timeout class (LIST_*), for expiry and eviction. */
   private readonly queues: IdleQueue[] = [new IdleQueue(), new IdleQueue(), new IdleQueue(), new IdleQueue()];
   /** Flows found idle by one `expire`, written out together in a fixed order (reused). */
@@ -391,33 +396,40 @@ export class FlowTable {
   ): Flow {
     const ts = view.ts;
     if (this.stats.liveFlows >= this.maxFlows) this.evictOldest();
-    const flow: Flow = {
-      id: this.nextId++,
-      hash,
-      proto,
-      ipVersion: view.ipVersion,
-      orig: createEndpoint(view.src0, view.src1, view.src2, view.src3, sport),
-      resp: createEndpoint(view.dst0, view.dst1, view.dst2, view.dst3, dport),
-      origFrom: OrigFrom.FirstPacket,
-      firstTs: ts,
-      lastTs: ts,
-      firstFrame: frame,
-      lastFrame: frame,
-      history: '',
-      vlanId: view.vlanId,
-      fragments: 0,
-      icmpErrors: null,
-      icmpErrorCount: 0,
-      icmpQuote: null,
-      tunnel: view.tunnel === TunnelKind.None ? null : tunnelOf(view),
-      inspect: this.observer !== undefined,
-      app: undefined,
-      endReason: EndReason.EndOfCapture,
-      list: proto === IPPROTO_TCP ? LIST_TCP_OPEN : proto === IPPROTO_UDP ? LIST_UDP : LIST_OTHER,
-      queueIndex: -1,
-      queuedTs: ts,
-      queuedFrame: frame,
-    };
+    const flow = this.takeHandle();
+    // Both sides start in the slot's own rows (a flipped handle pair from the slot's last flow is put back).
+    if (flow.orig.isResp) flipFlow(flow);
+    const o = flow.orig;
+    const r = flow.resp;
+    o.reset(sport);
+    r.reset(dport);
+    o.a0 = view.src0;
+    o.a1 = view.src1;
+    o.a2 = view.src2;
+    o.a3 = view.src3;
+    r.a0 = view.dst0;
+    r.a1 = view.dst1;
+    r.a2 = view.dst2;
+    r.a3 = view.dst3;
+    flow.id = this.nextId++;
+    flow.hash = hash;
+    flow.proto = proto;
+    flow.ipVersion = view.ipVersion;
+    flow.origFrom = OrigFrom.FirstPacket;
+    flow.firstTs = ts;
+    flow.lastTs = ts;
+    flow.firstFrame = frame;
+    flow.lastFrame = frame;
+    flow.vlanId = view.vlanId;
+    flow.fragments = 0;
+    flow.icmpErrorCount = 0;
+    flow.tunnel = view.tunnel === TunnelKind.None ? null : tunnelOf(view);
+    flow.inspect = this.observer !== undefined;
+    flow.endReason = EndReason.EndOfCapture;
+    flow.list = proto === IPPROTO_TCP ? LIST_TCP_OPEN : proto === IPPROTO_UDP ? LIST_UDP : LIST_OTHER;
+    flow.queueIndex = -1;
+    flow.queuedTs = ts;
+    flow.queuedFrame = frame;
     if (proto === IPPROTO_TCP && view.fragment !== Fragment.Later && view.tcpHeaderComplete) {
       const syn = (view.tcpFlags & TCP_SYN) !== 0;
       const ack = (view.tcpFlags & TCP_ACK) !== 0;
@@ -584,6 +596,25 @@ export class FlowTable {
     this.stats.liveFlows--;
     flow.endReason = reason;
     this.onFlowEnd(flow);
+    // The handle and its rows go back to the pool: whoever got the flow has kept what it needs.
+    flow.release();
+    this.freeSlots.push(flow.slot);
+  }
+
+  /**
+   * A handle for a new flow: a free slot's (the last one freed first, its rows likely still in
+   * cache), or the next slot, with a new chunk of rows when the last one is full. Slots in use
+   * never pass maxFlows (a flow is evicted first), so neither do the rows.
+   */
+  private takeHandle(): Flow {
+    const free = this.freeSlots.pop();
+    if (free !== undefined) return this.handles[free];
+    const slot = this.handles.length;
+    const row = slot % CHUNK_ROWS;
+    if (row === 0) this.chunks.push(new FlowStore());
+    const flow = new Flow(this.chunks[this.chunks.length - 1], row, slot);
+    this.handles.push(flow);
+    return flow;
   }
 
   /** Puts the flow in the first free slot of its probe sequence. */

@@ -3,7 +3,8 @@
  * and answer negotiated, and whether that media flowed (both ways, one way, or not at all); for
  * ICE, which candidate pairs were tried and which got STUN answers. Cross-flow and pure: it reads
  * the flow records (their app_detail from sip.ts and media.ts) after the capture has been read.
- * Work and memory are bounded by the records' own caps (dialogs, media and candidates per flow).
+ * Work and memory are bounded by the records' own caps (dialogs, media and candidates per flow),
+ * and linear in the records: flows are indexed once by endpoint pair (see pairKey).
  */
 import type { FlowRecord } from '../flow/record.js';
 import type { Finding } from './types.js';
@@ -30,7 +31,9 @@ export interface Call {
   /** Final status of the INVITE, when the dialog had one. */
   invite_status?: number;
   bye: boolean;
+  /** The signalling flows that carried the dialog, by Community ID (the first MAX_SIGNALLING). */
   signalling: string[];
+  signalling_dropped?: number;
   start_ts: number;
   media: CallMedia[];
   findings: Finding[];
@@ -66,35 +69,55 @@ interface Dialog {
   answer?: SdpSide;
 }
 
-function dialogsOf(rec: FlowRecord): Dialog[] {
+function dialogsOf(rec: FlowRecord): readonly (Dialog | undefined)[] {
   if (rec.app !== 'sip') return [];
-  const d = rec.app_detail?.dialogs;
-  return Array.isArray(d) ? (d as Dialog[]) : [];
+  return array<Dialog | undefined>(rec.app_detail?.dialogs);
 }
 
-function endpointKey(proto: string, host: string, port: number): string {
+/**
+ * Work done by buildCalls, for the tests that hold it linear: lookups in the pair index. Each
+ * negotiated stream costs one, and each ICE candidate pair one more, however many flows and calls
+ * share an endpoint.
+ */
+export interface CallWork {
+  lookups: number;
+}
+
+/**
+ * Every flow record between two endpoints over one transport, folded together: the same 5-tuple,
+ * so one Community ID, seen as one or several records (again after a timeout, a reused port).
+ */
+interface PairFlows {
+  community_id: string;
+  /** Endpoint id of the end with the lower id, and the packets each end sent. */
+  lo: number;
+  loPkts: number;
+  hiPkts: number;
+  /** A record of it got an answer: a STUN response, or packets both ways. */
+  answered: boolean;
+}
+
+/**
+ * The flows by endpoint pair. Every endpoint seen in a flow ("udp 10.0.0.1 5004") gets a small
+ * number; a pair of them is one Map key (lower id times 2^26 plus higher id: exact in a double
+ * below 2^26 endpoints), the same whichever side originated. A lookup finds only the flow between
+ * the two endpoints, never every flow of a busy one (a media anchor, a gateway: the per-endpoint
+ * index this replaced made the call view quadratic there, issue 16); an ICE check of 16 x 16
+ * candidates costs 32 endpoint lookups and 256 numeric ones.
+ */
+interface FlowIndex {
+  endpoints: Map<string, number>;
+  pairs: Map<number, PairFlows>;
+}
+
+const PAIR_SHIFT = 2 ** 26;
+
+function endpointText(proto: string, host: string, port: number): string {
   return `${proto} ${host} ${port}`;
 }
 
-/** Flows indexed by each of their endpoints, so a negotiated address:port finds its media quickly. */
-function indexFlows(records: readonly FlowRecord[]): Map<string, FlowRecord[]> {
-  const index = new Map<string, FlowRecord[]>();
-  for (const r of records) {
-    if (r.proto !== 'udp' && r.proto !== 'tcp') continue;
-    for (const k of [endpointKey(r.proto, r.orig_h, r.orig_p), endpointKey(r.proto, r.resp_h, r.resp_p)]) {
-      const list = index.get(k);
-      if (list) list.push(r);
-      else index.set(k, [r]);
-    }
-  }
-  return index;
-}
-
-/** Packets sent from endpoint (host, port) in a flow (0 when that endpoint is not in the flow). */
-function sentBy(r: FlowRecord, host: string, port: number): number {
-  if (r.orig_h === host && r.orig_p === port) return r.orig_pkts;
-  if (r.resp_h === host && r.resp_p === port) return r.resp_pkts;
-  return 0;
+function pairOf(a: number, b: number): number {
+  return a <= b ? a * PAIR_SHIFT + b : b * PAIR_SHIFT + a;
 }
 
 function stunAnswered(r: FlowRecord): boolean {
@@ -102,34 +125,108 @@ function stunAnswered(r: FlowRecord): boolean {
   return (stun?.transactions?.answered ?? 0) > 0;
 }
 
+/** Built once, in one pass over the records. */
+function indexFlows(records: readonly FlowRecord[]): FlowIndex {
+  const endpoints = new Map<string, number>();
+  const pairs = new Map<number, PairFlows>();
+  const id = (text: string): number => {
+    let n = endpoints.get(text);
+    if (n === undefined) {
+      n = endpoints.size;
+      endpoints.set(text, n);
+    }
+    return n;
+  };
+  for (const r of records) {
+    if (r.proto !== 'udp' && r.proto !== 'tcp') continue;
+    if (endpoints.size >= PAIR_SHIFT - 2) break;
+    const o = id(endpointText(r.proto, r.orig_h, r.orig_p));
+    const p = id(endpointText(r.proto, r.resp_h, r.resp_p));
+    const k = pairOf(o, p);
+    let pair = pairs.get(k);
+    if (pair === undefined) {
+      pair = { community_id: r.community_id, lo: Math.min(o, p), loPkts: 0, hiPkts: 0, answered: false };
+      pairs.set(k, pair);
+    }
+    if (o === p) pair.loPkts += r.orig_pkts + r.resp_pkts;
+    else if (o === pair.lo) {
+      pair.loPkts += r.orig_pkts;
+      pair.hiPkts += r.resp_pkts;
+    } else {
+      pair.loPkts += r.resp_pkts;
+      pair.hiPkts += r.orig_pkts;
+    }
+    if (stunAnswered(r) || (r.orig_pkts > 0 && r.resp_pkts > 0)) pair.answered = true;
+  }
+  return { endpoints, pairs };
+}
+
+/** The id of an endpoint some flow has, or undefined (nothing was sent from or to it). */
+function endpointId(
+  index: FlowIndex,
+  work: CallWork,
+  proto: string,
+  host: string | undefined,
+  port: number | undefined,
+): number | undefined {
+  if (host === undefined || port === undefined) return undefined;
+  work.lookups++;
+  return index.endpoints.get(endpointText(proto, host, port));
+}
+
+function between(index: FlowIndex, work: CallWork, a: number, b: number): PairFlows | undefined {
+  work.lookups++;
+  return index.pairs.get(pairOf(a, b));
+}
+
+/** Packets endpoint `e` sent in the pair's flows. */
+function sentBy(pair: PairFlows, e: number): number {
+  return e === pair.lo ? pair.loPkts : pair.hiPkts;
+}
+
+/** A string field of a record's detail (or undefined): details are read as data, not trusted as typed. */
+function str(v: unknown): string | undefined {
+  return typeof v === 'string' && v.length > 0 ? v : undefined;
+}
+
+/** A port field: an integer 1-65535, else undefined (port 0 rejects a stream, RFC 3264 section 6). */
+function port(v: unknown): number | undefined {
+  return typeof v === 'number' && Number.isInteger(v) && v > 0 && v <= 65535 ? v : undefined;
+}
+
+function array<T>(v: unknown): readonly T[] {
+  return Array.isArray(v) ? (v as T[]) : [];
+}
+
 function judgeMedia(
-  index: Map<string, FlowRecord[]>,
+  index: FlowIndex,
+  work: CallWork,
   type: string,
   offer: SdpMedia | undefined,
   answer: SdpMedia | undefined,
 ): CallMedia {
   const m: CallMedia = { type, flows: [], to_answerer: 0, to_offerer: 0, status: 'not-negotiated' };
-  if (offer?.address && offer.port) m.offer = `${offer.address}:${offer.port}`;
-  if (answer?.address && answer.port) m.answer = `${answer.address}:${answer.port}`;
-  m.protocol = offer?.protocol ?? answer?.protocol;
+  const oa = str(offer?.address);
+  const op = port(offer?.port);
+  const aa = str(answer?.address);
+  const ap = port(answer?.port);
+  if (oa !== undefined && op !== undefined) m.offer = `${oa}:${op}`;
+  if (aa !== undefined && ap !== undefined) m.answer = `${aa}:${ap}`;
+  m.protocol = str(offer?.protocol) ?? str(answer?.protocol);
   // Port 0 in the answer rejects the stream (RFC 3264 section 6).
-  if (!offer?.address || !offer.port || !answer?.address || !answer.port) return m;
+  if (oa === undefined || op === undefined || aa === undefined || ap === undefined) return m;
   const proto = (m.protocol ?? '').toUpperCase().includes('TCP') ? 'tcp' : 'udp';
-  const seen = new Set<string>();
-  for (const r of index.get(endpointKey(proto, answer.address, answer.port)) ?? []) {
-    const fromOffer = sentBy(r, offer.address, offer.port);
-    const fromAnswer = sentBy(r, answer.address, answer.port);
-    if (fromOffer === 0 && fromAnswer === 0) continue;
-    // Only flows between the two negotiated endpoints (a NAT or relay in between shows up as
-    // ICE pairs instead).
-    const other =
-      r.orig_h === answer.address && r.orig_p === answer.port ? [r.resp_h, r.resp_p] : [r.orig_h, r.orig_p];
-    if (other[0] !== offer.address || other[1] !== offer.port) continue;
-    if (seen.has(r.community_id)) continue;
-    seen.add(r.community_id);
-    m.flows.push(r.community_id);
-    m.to_answerer += fromOffer;
-    m.to_offerer += fromAnswer;
+  const offerEnd = endpointId(index, work, proto, oa, op);
+  const answerEnd = endpointId(index, work, proto, aa, ap);
+  // Only the flow between the two negotiated endpoints (a NAT or relay in between shows up as
+  // ICE pairs instead).
+  const pair =
+    offerEnd !== undefined && answerEnd !== undefined ? between(index, work, offerEnd, answerEnd) : undefined;
+  if (pair !== undefined) {
+    m.flows.push(pair.community_id);
+    m.to_answerer = sentBy(pair, offerEnd!);
+    // The same endpoint on both sides (a loop): its packets count once, as sent to the answerer.
+    if (offerEnd !== answerEnd) m.to_offerer = sentBy(pair, answerEnd!);
   }
   m.status =
     m.to_answerer > 0 && m.to_offerer > 0
@@ -137,26 +234,36 @@ function judgeMedia(
       : m.to_answerer + m.to_offerer > 0
         ? 'one-way'
         : 'not-seen';
-  const oc = offer.candidates ?? [];
-  const ac = answer.candidates ?? [];
+  const oc = array<SdpCandidate | undefined>(offer?.candidates);
+  const ac = array<SdpCandidate | undefined>(answer?.candidates);
   if (oc.length > 0 || ac.length > 0) {
     let tried = 0;
     let answered = 0;
-    const pairs = new Set<string>();
-    for (const a of oc)
-      for (const b of ac) {
-        if (!a.ip || !a.port || !b.ip || !b.port) continue;
-        const t = (a.transport ?? 'udp').toLowerCase() === 'tcp' ? 'tcp' : 'udp';
-        for (const r of index.get(endpointKey(t, b.ip, b.port)) ?? []) {
-          if (sentBy(r, a.ip, a.port) === 0 && sentBy(r, b.ip, b.port) === 0) continue;
-          const ends = [`${r.orig_h}:${r.orig_p}`, `${r.resp_h}:${r.resp_p}`];
-          if (!ends.includes(`${a.ip}:${a.port}`) || !ends.includes(`${b.ip}:${b.port}`)) continue;
-          if (pairs.has(r.community_id)) continue;
-          pairs.add(r.community_id);
-          tried++;
-          if (stunAnswered(r) || (r.orig_pkts > 0 && r.resp_pkts > 0)) answered++;
-        }
+    const pairs = new Set<PairFlows>();
+    // The answer's candidates as endpoint ids, per transport, looked up once each.
+    const answerIds = new Map<string, (number | undefined)[]>();
+    const idsOf = (t: string): (number | undefined)[] => {
+      let ids = answerIds.get(t);
+      if (ids === undefined) {
+        ids = ac.map((b) => endpointId(index, work, t, str(b?.ip), port(b?.port)));
+        answerIds.set(t, ids);
       }
+      return ids;
+    };
+    // At most MAX_CANDIDATES (sdp.ts) on each side: a bounded number of lookups per stream.
+    for (const a of oc) {
+      const t = (str(a?.transport) ?? 'udp').toLowerCase() === 'tcp' ? 'tcp' : 'udp';
+      const aId = endpointId(index, work, t, str(a?.ip), port(a?.port));
+      if (aId === undefined) continue;
+      for (const bId of idsOf(t)) {
+        if (bId === undefined) continue;
+        const p = between(index, work, aId, bId);
+        if (p === undefined || pairs.has(p)) continue;
+        pairs.add(p);
+        tried++;
+        if (p.answered) answered++;
+      }
+    }
     m.ice = {
       offer_candidates: oc.length,
       answer_candidates: ac.length,
@@ -167,32 +274,56 @@ function judgeMedia(
   return m;
 }
 
-/** Builds the call view from every flow record of a capture. */
-export function buildCalls(records: readonly FlowRecord[]): Call[] {
+/** Signalling flows listed per call; beyond, they are counted in `signalling_dropped`. */
+const MAX_SIGNALLING = 16;
+
+/**
+ * Builds the call view from every flow record of a capture: one pass over the records, one index
+ * of them by endpoint pair, then a bounded number of lookups per negotiated stream (linear in the
+ * records; `work` counts the lookups).
+ */
+export function buildCalls(records: readonly FlowRecord[], work: CallWork = { lookups: 0 }): Call[] {
   const index = indexFlows(records);
   const calls = new Map<string, Call>();
+  /** Per call, the signalling flows already listed (a Set: a call_id shared by many flows stays linear). */
+  const legs = new Map<Call, Set<string>>();
   for (const rec of records) {
     for (const d of dialogsOf(rec)) {
+      if (typeof d !== 'object' || d === null) continue;
+      const id = str(d.call_id);
+      const methods = array<unknown>(d.methods);
       // Calls only: an INVITE or an SDP exchange (REGISTER, OPTIONS, SUBSCRIBE dialogs are not calls).
-      if (!d.call_id || (!d.methods?.includes('INVITE') && !d.offer && !d.answer)) continue;
-      let call = calls.get(d.call_id);
+      if (id === undefined || (!methods.includes('INVITE') && !d.offer && !d.answer)) continue;
+      let call = calls.get(id);
       if (!call) {
-        call = { call_id: d.call_id, bye: false, signalling: [], start_ts: rec.ts, media: [], findings: [] };
-        calls.set(d.call_id, call);
+        call = { call_id: id, bye: false, signalling: [], start_ts: rec.ts, media: [], findings: [] };
+        calls.set(id, call);
+        legs.set(call, new Set());
       }
-      if (!call.signalling.includes(rec.community_id)) call.signalling.push(rec.community_id);
+      const seen = legs.get(call)!;
+      if (!seen.has(rec.community_id)) {
+        seen.add(rec.community_id);
+        if (call.signalling.length < MAX_SIGNALLING) call.signalling.push(rec.community_id);
+        else call.signalling_dropped = (call.signalling_dropped ?? 0) + 1;
+      }
       call.start_ts = Math.min(call.start_ts, rec.ts);
-      call.from ??= d.from;
-      call.to ??= d.to;
-      if (d.invite_status !== undefined) call.invite_status = d.invite_status;
+      call.from ??= str(d.from);
+      call.to ??= str(d.to);
+      if (typeof d.invite_status === 'number') call.invite_status = d.invite_status;
       call.bye ||= d.bye === true;
       // The same dialog seen on two signalling legs negotiates the same media: judge it once.
       if (call.media.length > 0 || (!d.offer && !d.answer)) continue;
-      const offered = d.offer?.media ?? [];
-      const answered = d.answer?.media ?? [];
+      const offered = array<SdpMedia | undefined>(d.offer?.media);
+      const answered = array<SdpMedia | undefined>(d.answer?.media);
       for (let i = 0; i < Math.max(offered.length, answered.length); i++)
         call.media.push(
-          judgeMedia(index, offered[i]?.type ?? answered[i]?.type ?? 'unknown', offered[i], answered[i]),
+          judgeMedia(
+            index,
+            work,
+            str(offered[i]?.type) ?? str(answered[i]?.type) ?? 'unknown',
+            offered[i],
+            answered[i],
+          ),
         );
     }
   }
