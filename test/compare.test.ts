@@ -8,10 +8,11 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { copyFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { parseNdjson, runCli } from './helpers/cli.js';
 import { LAB_DIR, storedCapture } from './helpers/lab.js';
+import { REPO_ROOT } from './helpers/shared.js';
 import { editcapAvailable, tsharkFields, tsharkSkipReason } from './helpers/tshark.js';
 import type { ComparedFlow, Comparison } from '../src/compare/types.js';
 
@@ -242,5 +243,33 @@ describe('compare: limits and bad input', () => {
           .filter((l) => /error|lync-port-audit:/.test(l)).length,
       ).toBeGreaterThan(0);
     }
+  });
+});
+
+describe('the README shows what compare prints', () => {
+  it('its compare run on the lab pair is the CLI output, header and WHERE THE PACKETS DIED', () => {
+    // The command runs from the repository's root, as the README's does.
+    expect(process.cwd()).toBe(REPO_ROOT);
+    const readme = readFileSync(join(REPO_ROOT, 'README.md'), 'utf8');
+    const section = readme.slice(readme.indexOf('## Two captures of one path'));
+    const shown = /```text\n([\s\S]*?)\n```/.exec(section)![1];
+    const [client, server] = pair('return-path-dropped');
+    const run = runCli(
+      [
+        'compare',
+        '--no-progress',
+        '--topology',
+        'test/lab/topology.json',
+        relative(REPO_ROOT, client),
+        relative(REPO_ROOT, server),
+      ],
+      { env: { COLUMNS: '100' } },
+    );
+    expect(run.status, run.stderr).toBe(0);
+    const lines = run.stdout.split('\n');
+    const head = lines.slice(0, lines.indexOf(''));
+    const where = lines.slice(lines.findIndex((l) => l.startsWith('WHERE THE PACKETS DIED')));
+    const printed = [...head, '', ...where.slice(0, where.indexOf(''))].join('\n');
+    expect(shown).toBe(printed);
   });
 });

@@ -9,6 +9,7 @@
  * the originator experienced), its reason extended with where it happened; the per-role tables
  * are built from these flows, so that each counts once.
  */
+import { displayFilter } from '../flow/display-filter.js';
 import type { FlowRecord } from '../flow/record.js';
 import { RoleAggregator } from '../verdict/roles.js';
 import {
@@ -51,7 +52,9 @@ export interface CompareResult {
   runs: Record<Point, AnalyzeCapturesResult>;
 }
 
-function sideView(rec: JudgedFlow): SideView {
+/** The flow as one capture saw it; a problem flow gets its Wireshark filter in each capture. */
+function sideView(rec: JudgedFlow, problem: boolean): SideView {
+  const filter = rec.display_filter ?? (problem ? displayFilter(rec) : undefined);
   return {
     ts: rec.ts,
     duration: rec.duration,
@@ -67,7 +70,7 @@ function sideView(rec: JudgedFlow): SideView {
     resp_pkts: rec.resp_pkts,
     verdict: rec.verdict,
     network: rec.network,
-    ...(rec.display_filter !== undefined ? { display_filter: rec.display_filter } : {}),
+    ...(filter !== undefined ? { display_filter: filter } : {}),
   };
 }
 
@@ -185,8 +188,8 @@ export async function compareCaptures(a: string, b: string, opts: CompareOptions
       ...(r.injected ? { injected_by: r.injected } : {}),
       path: r.path,
       verdict_from: from,
-      ...(p.a ? { a: sideView(p.a.rec) } : {}),
-      ...(p.b ? { b: sideView(p.b.rec) } : {}),
+      ...(p.a ? { a: sideView(p.a.rec, isProblem(rec.verdict)) } : {}),
+      ...(p.b ? { b: sideView(p.b.rec, isProblem(rec.verdict)) } : {}),
     };
     flows.push(flow);
   }
@@ -324,8 +327,11 @@ function maxOf(x: number | null, y: number | null): number | null {
   return x === null ? y : y === null ? x : Math.max(x, y);
 }
 
-/** "+0.000012 s", "-3.2 s", "+2 h 0.5 s" is not needed: seconds with a sign, to the microsecond. */
+/** Seconds with a sign, to the microsecond ("+0.000012 s", "-3600.250 s"); never "-0.000000". */
 export function formatOffset(seconds: number, signed = true): string {
-  const text = Math.abs(seconds) >= 1 ? seconds.toFixed(3) : seconds.toFixed(6);
-  return `${signed && seconds >= 0 ? '+' : ''}${text} s`;
+  const digits = Math.abs(seconds) >= 1 ? 3 : 6;
+  const text = Math.abs(seconds).toFixed(digits);
+  const zero = Number(text) === 0;
+  const sign = seconds < 0 && !zero ? '-' : signed ? '+' : '';
+  return `${sign}${text} s`;
 }
