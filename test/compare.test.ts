@@ -209,6 +209,12 @@ describe('compare: limits and bad input', () => {
     expect(c.compare.a.compared_packets).toBe(20);
     expect(c.summary.notes.join('\n')).toContain('only its first 20 packets were compared');
     expect(c.flows.length).toBe(json(client, server).flows.length);
+    // Flows past --max-records are said to be left out, never silently dropped from the counts.
+    const few = json('--max-records', '3', client, server);
+    expect(few.summary.notes.join('\n')).toMatch(
+      /flows beyond --max-records 3 were not compared and are not counted/,
+    );
+    expect(few.flows.every((f) => f.path.finding !== 'not-compared' || f.verdict !== undefined)).toBe(true);
   });
 
   it('captures of different times: nothing is judged lost', () => {

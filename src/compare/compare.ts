@@ -12,6 +12,7 @@
 import type { FlowRecord } from '../flow/record.js';
 import { RoleAggregator } from '../verdict/roles.js';
 import {
+  DEFAULT_MAX_RECORDS,
   analyzeCaptures,
   type AnalyzeCapturesOptions,
   type AnalyzeCapturesResult,
@@ -91,8 +92,9 @@ function verdictSide(pair: FlowPair, result: PathResult, clientSide: Point): Poi
 export async function compareCaptures(a: string, b: string, opts: CompareOptions): Promise<CompareResult> {
   const clientSide = opts.clientSide ?? 'a';
   const max = opts.maxPackets ?? DEFAULT_MAX_PACKETS;
-  const evA = new CaptureEvidence(max);
-  const evB = new CaptureEvidence(max);
+  const maxFlows = opts.maxRecords ?? DEFAULT_MAX_RECORDS;
+  const evA = new CaptureEvidence(max, maxFlows);
+  const evB = new CaptureEvidence(max, maxFlows);
   const read = async (point: Point, input: string, ev: CaptureEvidence): Promise<AnalyzeCapturesResult> => {
     opts.onCapture?.(point, input);
     return analyzeCaptures([input], { ...opts, onPacket: ev.observe });
@@ -241,11 +243,21 @@ export async function compareCaptures(a: string, b: string, opts: CompareOptions
       notes.push(
         `${name}: only its first ${ev.count} packets were compared (--max-packets); the ${ev.dropped} after them count in the flows, and losses after ${pointName(point, clientSide)} stopped keeping them are not judged`,
       );
+  for (const [run, name] of [
+    [runA, a],
+    [runB, b],
+  ] as const) {
+    const unlisted = run.analysis.summary.flows - run.analysis.flows.length;
+    if (unlisted > 0)
+      notes.push(
+        `${name}: ${unlisted} flows beyond --max-records ${maxFlows} were not compared and are not counted in this report (raise --max-records)`,
+      );
+  }
   for (const [s, name] of [
     [sa, a],
     [sb, b],
   ] as const)
-    for (const n of s.notes) notes.push(`${name}: ${n}`);
+    for (const n of s.notes) if (!/ flows beyond --max-records /.test(n)) notes.push(`${name}: ${n}`);
   const nat = (opts.nat ?? []).map((m) => m.text);
   const summary: AnalysisSummary = {
     tool: sa.tool,

@@ -133,6 +133,8 @@ export class CaptureEvidence {
   count = 0;
   /** Packets not kept because the bound was reached. */
   dropped = 0;
+  /** Flows not followed because the flow bound was reached (their packets are not kept either). */
+  droppedFlows = 0;
   /** Capture time of the first packet not kept (Infinity while every packet is kept). */
   cutTs = Infinity;
   flow = new Int32Array(1024);
@@ -150,7 +152,14 @@ export class CaptureEvidence {
   marks = new Uint8Array(1024);
   private readonly byFlow = new WeakMap<Flow, EvidenceFlow>();
 
-  constructor(readonly maxPackets = DEFAULT_MAX_PACKETS) {}
+  /**
+   * `maxFlows`: flows followed at most (the analysis keeps as many records, DEFAULT_MAX_RECORDS;
+   * a scan's million one-packet flows must not grow this without bound).
+   */
+  constructor(
+    readonly maxPackets = DEFAULT_MAX_PACKETS,
+    readonly maxFlows = 100_000,
+  ) {}
 
   /** The flow table's onPacket observer (src/flow/table.ts): one row per packet. */
   readonly observe = (flow: Flow, view: PacketView, buf: Buffer, frame: number): void => {
@@ -158,6 +167,10 @@ export class CaptureEvidence {
     // The table reuses a Flow handle for a later flow once the first ended (flow.ts): not the same flow.
     if (f !== undefined && (f.firstFrame !== flow.firstFrame || f.proto !== flow.proto)) f = undefined;
     if (f === undefined) {
+      if (this.flows.length >= this.maxFlows) {
+        if (flow.firstFrame === frame) this.droppedFlows++;
+        return;
+      }
       f = {
         index: this.flows.length,
         firstFrame: flow.firstFrame,
