@@ -13,6 +13,7 @@ import { spawnSync } from 'node:child_process';
 import { parseNdjson, runCli } from './helpers/cli.js';
 import { LAB_DIR, storedCapture } from './helpers/lab.js';
 import { REPO_ROOT } from './helpers/shared.js';
+import { browserSkipReason, launchBrowser, openReport } from './helpers/browser.js';
 import { editcapAvailable, tsharkFields, tsharkSkipReason } from './helpers/tshark.js';
 import type { ComparedFlow, Comparison } from '../src/compare/types.js';
 
@@ -272,4 +273,27 @@ describe('the README shows what compare prints', () => {
     const printed = [...head, '', ...where.slice(0, where.indexOf(''))].join('\n');
     expect(shown).toBe(printed);
   });
+});
+
+describe('compare: the HTML page in a browser', () => {
+  it('loads nothing, breaks nothing, and shows where the packets died', async (ctx) => {
+    if (browserSkipReason('compare html')) ctx.skip();
+    const [client, server] = pair('one-way-media');
+    const file = join(dir, 'compare.html');
+    compare(['--format', 'html', '--out', file, client, server]);
+    const browser = await launchBrowser();
+    try {
+      const opened = await openReport(browser, file);
+      expect(opened.requests).toEqual([]);
+      expect(opened.violations).toEqual([]);
+      expect(opened.errors).toEqual([]);
+      const section = opened.page.locator('#compare');
+      expect(await section.isVisible()).toBe(true);
+      const text = await section.innerText();
+      expect(text).toContain('return-path-dropped');
+      expect(text).toContain('return path dropped between the server capture (b) and the client capture (a)');
+    } finally {
+      await browser.close();
+    }
+  }, 60_000);
 });
