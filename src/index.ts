@@ -9,6 +9,8 @@
  * - `captureSummary()` / `mergeSummaries()`: one capture's summary (run analyzeCaptures with
  *   `listLimits: SUMMARY_LIST_LIMITS`) and the merge of many, as `analyze --each` and `merge` do.
  * - `renderTable()` / `renderHtml()`: the reports of `analyze`, from its result.
+ * - `compareCaptures(a, b, { catalog, topology, nat })`: the `compare` pipeline (two captures of
+ *   one path, each flow once, where its packets died), with `renderCompareTable()` / `renderCompareHtml()`.
  *
  * See "Using it as a library" in the README, and examples/library.mjs (run by test/library.test.ts).
  */
@@ -87,9 +89,25 @@ export {
   type MergedRowSummary,
 } from './verdict/merge.js';
 
+// Two captures of one path, compared (as `compare` does).
+export { compareCaptures, type CompareOptions, type CompareResult } from './compare/compare.js';
+export { parseNat, type NatMapping } from './compare/nat.js';
+export type {
+  ComparedFlow,
+  Comparison,
+  ComparisonInfo,
+  FlowPath,
+  InjectedPacket,
+  PathFinding,
+  Point,
+  SideView,
+} from './compare/types.js';
+
 // Reports.
 export { renderTable, type TableOptions } from './report/table.js';
 export { renderHtml } from './report/html.js';
+export { renderCompareTable } from './report/compare-table.js';
+export { renderCompareHtml } from './report/compare-html.js';
 
 /** Records buffered ahead of a slow consumer before the reader waits (then it reads on at half). */
 const DEFAULT_AHEAD = 4096;

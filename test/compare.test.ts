@@ -8,10 +8,12 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { copyFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { parseNdjson, runCli } from './helpers/cli.js';
 import { LAB_DIR, storedCapture } from './helpers/lab.js';
+import { REPO_ROOT } from './helpers/shared.js';
+import { browserSkipReason, launchBrowser, openReport } from './helpers/browser.js';
 import { editcapAvailable, tsharkFields, tsharkSkipReason } from './helpers/tshark.js';
 import type { ComparedFlow, Comparison } from '../src/compare/types.js';
 
@@ -209,6 +211,12 @@ describe('compare: limits and bad input', () => {
     expect(c.compare.a.compared_packets).toBe(20);
     expect(c.summary.notes.join('\n')).toContain('only its first 20 packets were compared');
     expect(c.flows.length).toBe(json(client, server).flows.length);
+    // Flows past --max-records are said to be left out, never silently dropped from the counts.
+    const few = json('--max-records', '3', client, server);
+    expect(few.summary.notes.join('\n')).toMatch(
+      /flows beyond --max-records 3 were not compared and are not counted/,
+    );
+    expect(few.flows.every((f) => f.path.finding !== 'not-compared' || f.verdict !== undefined)).toBe(true);
   });
 
   it('captures of different times: nothing is judged lost', () => {
@@ -237,4 +245,55 @@ describe('compare: limits and bad input', () => {
       ).toBeGreaterThan(0);
     }
   });
+});
+
+describe('the README shows what compare prints', () => {
+  it('its compare run on the lab pair is the CLI output, header and WHERE THE PACKETS DIED', () => {
+    // The command runs from the repository's root, as the README's does.
+    expect(process.cwd()).toBe(REPO_ROOT);
+    const readme = readFileSync(join(REPO_ROOT, 'README.md'), 'utf8');
+    const section = readme.slice(readme.indexOf('## Two captures of one path'));
+    const shown = /```text\n([\s\S]*?)\n```/.exec(section)![1];
+    const [client, server] = pair('return-path-dropped');
+    const run = runCli(
+      [
+        'compare',
+        '--no-progress',
+        '--topology',
+        'test/lab/topology.json',
+        relative(REPO_ROOT, client),
+        relative(REPO_ROOT, server),
+      ],
+      { env: { COLUMNS: '100' } },
+    );
+    expect(run.status, run.stderr).toBe(0);
+    const lines = run.stdout.split('\n');
+    const head = lines.slice(0, lines.indexOf(''));
+    const where = lines.slice(lines.findIndex((l) => l.startsWith('WHERE THE PACKETS DIED')));
+    const printed = [...head, '', ...where.slice(0, where.indexOf(''))].join('\n');
+    expect(shown).toBe(printed);
+  });
+});
+
+describe('compare: the HTML page in a browser', () => {
+  it('loads nothing, breaks nothing, and shows where the packets died', async (ctx) => {
+    if (browserSkipReason('compare html')) ctx.skip();
+    const [client, server] = pair('one-way-media');
+    const file = join(dir, 'compare.html');
+    compare(['--format', 'html', '--out', file, client, server]);
+    const browser = await launchBrowser();
+    try {
+      const opened = await openReport(browser, file);
+      expect(opened.requests).toEqual([]);
+      expect(opened.violations).toEqual([]);
+      expect(opened.errors).toEqual([]);
+      const section = opened.page.locator('#compare');
+      expect(await section.isVisible()).toBe(true);
+      const text = await section.innerText();
+      expect(text).toContain('return-path-dropped');
+      expect(text).toContain('return path dropped between the server capture (b) and the client capture (a)');
+    } finally {
+      await browser.close();
+    }
+  }, 60_000);
 });

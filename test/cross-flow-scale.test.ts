@@ -104,6 +104,16 @@ describe('the call view when every answer names one endpoint', () => {
           },
         });
         expect(m.flows).toHaveLength(1);
+        // The pair listed is the one that carried the stream, with its flow.
+        expect(m.ice!.pairs).toEqual([
+          {
+            transport: 'udp',
+            offer: `${offerer(i)}:${20000 + 2 * k}`,
+            answer: `${ANCHOR}:${ANCHOR_PORT + 2 * k}`,
+            answered: true,
+            community_id: m.flows[0],
+          },
+        ]);
       }
     }
     // Every stream's flow is a different one.

@@ -122,3 +122,28 @@ describe('the HTML page model', () => {
     ]);
   });
 });
+
+describe('the call ladders', () => {
+  it('list the ICE candidate pairs each stream tried, answered first, with their flows', async () => {
+    const { writePcap } = await import('./helpers/capture-writer.js');
+    const { sharedAnswerCalls, offerer, ANCHOR, ANCHOR_PORT } = await import('./helpers/calls-gen.js');
+    const { mkdtempSync, writeFileSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const path = join(mkdtempSync(join(tmpdir(), 'lpa-ice-')), 'ice-calls.pcap');
+    writeFileSync(path, writePcap(sharedAnswerCalls(2, { ice: true, media: 2 })));
+    const r = runCli(['analyze', '--no-progress', '--format', 'json', path]);
+    expect(r.status, r.stderr).toBe(0);
+    const a = JSON.parse(r.stdout) as Analysis;
+    const html = renderHtml(a);
+    expect(html.match(/<caption>ICE candidate pairs tried<\/caption>/g)).toHaveLength(4);
+    // Each stream's one pair that carried traffic, as offerer's and answerer's candidates.
+    for (let i = 0; i < 2; i++)
+      for (let k = 0; k < 2; k++)
+        expect(html).toMatch(
+          new RegExp(
+            `answered</td><td>UDP</td><td>${offerer(i).replace(/\./g, '\\.')}:${20000 + 2 * k}</td><td>${ANCHOR.replace(/\./g, '\\.')}:${ANCHOR_PORT + 2 * k}</td>`,
+          ),
+        );
+  });
+});

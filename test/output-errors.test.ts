@@ -608,6 +608,19 @@ describe('text that reaches a terminal (issue 16, section 4)', () => {
   });
 });
 
+describe.concurrent('--help and --version to a failing output', () => {
+  it('--help > /dev/full: one line, exit 2; --version to a reader that is gone: quiet, exit 0', async () => {
+    const [full, gone] = await Promise.all([
+      withDevFull((fd) => cli(['analyze', '--help'], fd)),
+      cli(['--version'], 'gone'),
+    ]);
+    expect(full.stderr).toBe('lync-port-audit: cannot write standard output: no space left on device\n');
+    expect(full.status).toBe(2);
+    expect(gone.stderr).toBe('');
+    expect(gone.status).toBe(0);
+  });
+});
+
 describe.concurrent('exit statuses and examples in every --help', () => {
   for (const args of [[], ['flows'], ['analyze'], ['catalog'], ['merge'], ['compare']]) {
     it(`lync-port-audit ${args.join(' ')} --help`, async () => {

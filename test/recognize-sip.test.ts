@@ -302,6 +302,46 @@ describe('SIP over UDP', () => {
   });
 });
 
+describe('From and To name-addr (RFC 3261 section 25.1)', () => {
+  function dialogOf(from: string, to = '<sip:bob@example.com>;tag=b2'): Record<string, unknown> {
+    const m = msg('OPTIONS sip:bob@example.com SIP/2.0', [
+      'Via: SIP/2.0/UDP 10.0.0.5:5060;branch=z9hG4bK-1',
+      `From: ${from}`,
+      `To: ${to}`,
+      'Call-ID: name-addr-1',
+      'CSeq: 1 OPTIONS',
+    ]);
+    return (d(run('udp', [{ data: m }])).dialogs as Record<string, unknown>[])[0];
+  }
+
+  it('a "<" inside the quoted display name is not the address: from is the addr-spec, not "script"', () => {
+    expect(dialogOf('"<script>alert(1)</script>" <sip:a@b>;tag=x1')).toMatchObject({
+      from: 'sip:a@b',
+      from_tag: 'x1',
+    });
+  });
+
+  it('quoted-pair escapes, ";tag=" and ">" inside the quotes, a token display name, a bare addr-spec', () => {
+    expect(dialogOf('"a \\"<b>\\" ;tag=no" <sip:alice@example.com>;tag=yes')).toMatchObject({
+      from: 'sip:alice@example.com',
+      from_tag: 'yes',
+    });
+    expect(dialogOf('Alice Smith <sip:alice@example.com>;tag=t')).toMatchObject({
+      from: 'sip:alice@example.com',
+      from_tag: 't',
+    });
+    expect(dialogOf('sip:alice@example.com;tag=bare')).toMatchObject({
+      from: 'sip:alice@example.com',
+      from_tag: 'bare',
+    });
+    expect(dialogOf('<sip:a@b>;tag=1', '"Bob <the boss>" <sip:bob@example.com>')).toMatchObject({
+      to: 'sip:bob@example.com',
+    });
+    // An unterminated quote: read as before, from the first "<".
+    expect(dialogOf('"unterminated <sip:a@b>;tag=u')).toMatchObject({ from: 'sip:a@b', from_tag: 'u' });
+  });
+});
+
 describe('SIP over TCP', () => {
   it('parses several messages in one segment', () => {
     const r = run('tcp', [{ data: Buffer.concat([INVITE, ACK]) }, { data: OK, fromOrig: false }]);

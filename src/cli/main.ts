@@ -10,6 +10,7 @@ import { packageVersion } from './version.js';
 import { Command, CommanderError } from 'commander';
 import { terminalLine } from '../report/escape.js';
 import { exitStatusHelp } from './run.js';
+import { guardStandardOutput } from './output.js';
 
 /**
  * The commands in help order, each module loaded only when needed: a run of one command does not
@@ -45,6 +46,7 @@ export async function buildProgram(command?: string): Promise<Command> {
 async function main(argv: string[]): Promise<void> {
   // A closed stderr (2>&- or a reader that went away) must not turn into an uncaught exception.
   process.stderr.on('error', () => undefined);
+  guardStandardOutput();
   const program = await buildProgram(argv[2]);
   try {
     await program.parseAsync(argv);

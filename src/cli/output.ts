@@ -11,6 +11,7 @@
 import { createWriteStream } from 'node:fs';
 import type { Writable } from 'node:stream';
 import { escapeJsonText } from '../report/json.js';
+import { terminalLine } from '../report/escape.js';
 import {
   commitOutputFile,
   discardOutputFile,
@@ -23,6 +24,25 @@ import {
 
 /** How messages name standard output. */
 export const STANDARD_OUTPUT = 'standard output';
+
+/** True once an Output writes to standard output: its failures are then the Output's to report. */
+let stdoutTaken = false;
+
+/**
+ * Standard output outside a report (--help, --version): a reader that went away is quiet, any
+ * other error is the same one line and exit status 2 as a report's.
+ */
+export function guardStandardOutput(): void {
+  let reported = false;
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (stdoutTaken || reported || err.code === 'EPIPE') return;
+    reported = true;
+    process.stderr.write(
+      terminalLine(`lync-port-audit: ${outputError(STANDARD_OUTPUT, err).message}`) + '\n',
+    );
+    process.exitCode = 2;
+  });
+}
 
 export interface Output {
   /** The path, or "standard output". */
@@ -53,6 +73,7 @@ export function openOutput(path: string | undefined, onFailure?: () => void): Ou
   const toStdout = path === undefined || path === '-';
   const name = toStdout ? STANDARD_OUTPUT : path;
   const file: OutputFile | undefined = toStdout ? undefined : openOutputFile(path);
+  if (toStdout) stdoutTaken = true;
   const stream: Writable =
     file === undefined
       ? process.stdout

@@ -9,9 +9,11 @@
  * the originator experienced), its reason extended with where it happened; the per-role tables
  * are built from these flows, so that each counts once.
  */
+import { displayFilter } from '../flow/display-filter.js';
 import type { FlowRecord } from '../flow/record.js';
 import { RoleAggregator } from '../verdict/roles.js';
 import {
+  DEFAULT_MAX_RECORDS,
   analyzeCaptures,
   type AnalyzeCapturesOptions,
   type AnalyzeCapturesResult,
@@ -50,7 +52,9 @@ export interface CompareResult {
   runs: Record<Point, AnalyzeCapturesResult>;
 }
 
-function sideView(rec: JudgedFlow): SideView {
+/** The flow as one capture saw it; a problem flow gets its Wireshark filter in each capture. */
+function sideView(rec: JudgedFlow, problem: boolean): SideView {
+  const filter = rec.display_filter ?? (problem ? displayFilter(rec) : undefined);
   return {
     ts: rec.ts,
     duration: rec.duration,
@@ -66,7 +70,7 @@ function sideView(rec: JudgedFlow): SideView {
     resp_pkts: rec.resp_pkts,
     verdict: rec.verdict,
     network: rec.network,
-    ...(rec.display_filter !== undefined ? { display_filter: rec.display_filter } : {}),
+    ...(filter !== undefined ? { display_filter: filter } : {}),
   };
 }
 
@@ -91,8 +95,9 @@ function verdictSide(pair: FlowPair, result: PathResult, clientSide: Point): Poi
 export async function compareCaptures(a: string, b: string, opts: CompareOptions): Promise<CompareResult> {
   const clientSide = opts.clientSide ?? 'a';
   const max = opts.maxPackets ?? DEFAULT_MAX_PACKETS;
-  const evA = new CaptureEvidence(max);
-  const evB = new CaptureEvidence(max);
+  const maxFlows = opts.maxRecords ?? DEFAULT_MAX_RECORDS;
+  const evA = new CaptureEvidence(max, maxFlows);
+  const evB = new CaptureEvidence(max, maxFlows);
   const read = async (point: Point, input: string, ev: CaptureEvidence): Promise<AnalyzeCapturesResult> => {
     opts.onCapture?.(point, input);
     return analyzeCaptures([input], { ...opts, onPacket: ev.observe });
@@ -183,8 +188,8 @@ export async function compareCaptures(a: string, b: string, opts: CompareOptions
       ...(r.injected ? { injected_by: r.injected } : {}),
       path: r.path,
       verdict_from: from,
-      ...(p.a ? { a: sideView(p.a.rec) } : {}),
-      ...(p.b ? { b: sideView(p.b.rec) } : {}),
+      ...(p.a ? { a: sideView(p.a.rec, isProblem(rec.verdict)) } : {}),
+      ...(p.b ? { b: sideView(p.b.rec, isProblem(rec.verdict)) } : {}),
     };
     flows.push(flow);
   }
@@ -241,11 +246,21 @@ export async function compareCaptures(a: string, b: string, opts: CompareOptions
       notes.push(
         `${name}: only its first ${ev.count} packets were compared (--max-packets); the ${ev.dropped} after them count in the flows, and losses after ${pointName(point, clientSide)} stopped keeping them are not judged`,
       );
+  for (const [run, name] of [
+    [runA, a],
+    [runB, b],
+  ] as const) {
+    const unlisted = run.analysis.summary.flows - run.analysis.flows.length;
+    if (unlisted > 0)
+      notes.push(
+        `${name}: ${unlisted} flows beyond --max-records ${maxFlows} were not compared and are not counted in this report (raise --max-records)`,
+      );
+  }
   for (const [s, name] of [
     [sa, a],
     [sb, b],
   ] as const)
-    for (const n of s.notes) notes.push(`${name}: ${n}`);
+    for (const n of s.notes) if (!/ flows beyond --max-records /.test(n)) notes.push(`${name}: ${n}`);
   const nat = (opts.nat ?? []).map((m) => m.text);
   const summary: AnalysisSummary = {
     tool: sa.tool,
@@ -312,8 +327,11 @@ function maxOf(x: number | null, y: number | null): number | null {
   return x === null ? y : y === null ? x : Math.max(x, y);
 }
 
-/** "+0.000012 s", "-3.2 s", "+2 h 0.5 s" is not needed: seconds with a sign, to the microsecond. */
+/** Seconds with a sign, to the microsecond ("+0.000012 s", "-3600.250 s"); never "-0.000000". */
 export function formatOffset(seconds: number, signed = true): string {
-  const text = Math.abs(seconds) >= 1 ? seconds.toFixed(3) : seconds.toFixed(6);
-  return `${signed && seconds >= 0 ? '+' : ''}${text} s`;
+  const digits = Math.abs(seconds) >= 1 ? 3 : 6;
+  const text = Math.abs(seconds).toFixed(digits);
+  const zero = Number(text) === 0;
+  const sign = seconds < 0 && !zero ? '-' : signed ? '+' : '';
+  return `${sign}${text} s`;
 }

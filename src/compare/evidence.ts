@@ -133,6 +133,8 @@ export class CaptureEvidence {
   count = 0;
   /** Packets not kept because the bound was reached. */
   dropped = 0;
+  /** Flows not followed because the flow bound was reached (their packets are not kept either). */
+  droppedFlows = 0;
   /** Capture time of the first packet not kept (Infinity while every packet is kept). */
   cutTs = Infinity;
   flow = new Int32Array(1024);
@@ -151,12 +153,23 @@ export class CaptureEvidence {
   /** By flow id: the table hands out one reused Flow handle for every flow (flow.ts), so the id is what tells flows apart. */
   private readonly byFlow = new Map<number, EvidenceFlow>();
 
-  constructor(readonly maxPackets = DEFAULT_MAX_PACKETS) {}
+  /**
+   * `maxFlows`: flows followed at most (the analysis keeps as many records, DEFAULT_MAX_RECORDS;
+   * a scan's million one-packet flows must not grow this without bound).
+   */
+  constructor(
+    readonly maxPackets = DEFAULT_MAX_PACKETS,
+    readonly maxFlows = 100_000,
+  ) {}
 
   /** The flow table's onPacket observer (src/flow/table.ts): one row per packet. */
   readonly observe = (flow: Flow, view: PacketView, buf: Buffer, frame: number): void => {
     let f = this.byFlow.get(flow.id);
     if (f === undefined) {
+      if (this.flows.length >= this.maxFlows) {
+        if (flow.firstFrame === frame) this.droppedFlows++;
+        return;
+      }
       f = {
         index: this.flows.length,
         firstFrame: flow.firstFrame,

@@ -304,7 +304,12 @@ export function judgePath(pair: FlowPair, ctx: PathContext, quotedInjected?: Inj
       ? `the answer (${describeKinds(lost[ret].kinds)} from ${respHost}) was seen at ${short(farPoint)}, never at ${short(near)}`
       : `${lostRet} of ${lostRet + arrivedRet} packets from ${respHost} (${describeKinds(lost[ret].kinds)}) were seen at ${short(farPoint)}, never at ${short(near)}`;
 
-  if (origSide === respSide) {
+  const unkept = [pair.a, pair.b].some((f) => f !== undefined && (f.ev === undefined || f.rows.length === 0));
+  if (unkept && pair.matched === 0) {
+    finding = 'not-compared';
+    text =
+      'its packets were past what the comparison keeps (--max-packets, --max-records): judged as analyze judges it, not compared';
+  } else if (origSide === respSide) {
     finding = 'local';
     text = `both ends are on the ${origSide === ctx.clientSide ? 'client' : 'server'} capture's side: the flow does not cross the path between the captures`;
   } else if (injected !== undefined) {

@@ -36,6 +36,8 @@ export type Point = 'a' | 'b';
  *   nothing of it was lost on the way (it did not take the path through the other point).
  * - `outside-other-capture`: seen at one point only, at times the other capture did not cover.
  * - `local`: both endpoints are on the same side of both points.
+ * - `not-compared`: its packets were past the bound of what the comparison keeps (--max-packets,
+ *   --max-records); it is counted and judged as `analyze` judges it, not compared.
  */
 export const PATH_FINDINGS = [
   'passed',
@@ -51,6 +53,7 @@ export const PATH_FINDINGS = [
   'only-at-b',
   'outside-other-capture',
   'local',
+  'not-compared',
 ] as const;
 export type PathFinding = (typeof PATH_FINDINGS)[number];
 

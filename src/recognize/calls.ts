@@ -6,6 +6,7 @@
  * Work and memory are bounded by the records' own caps (dialogs, media and candidates per flow),
  * and linear in the records: flows are indexed once by endpoint pair (see pairKey).
  */
+import { endpoint } from '../flow/endpoint.js';
 import type { FlowRecord } from '../flow/record.js';
 import type { Finding } from './types.js';
 
@@ -21,8 +22,30 @@ export interface CallMedia {
   to_answerer: number;
   to_offerer: number;
   status: 'both-ways' | 'one-way' | 'not-seen' | 'not-negotiated';
-  ice?: { offer_candidates: number; answer_candidates: number; pairs_tried: number; pairs_answered: number };
+  ice?: {
+    offer_candidates: number;
+    answer_candidates: number;
+    pairs_tried: number;
+    pairs_answered: number;
+    /**
+     * The pairs tried (flows seen between an offered and an answered candidate), answered first,
+     * at most MAX_ICE_PAIRS of them; `pairs_tried` counts them all.
+     */
+    pairs: IcePair[];
+  };
 }
+
+/** One ICE candidate pair that carried traffic: the offerer's candidate, the answerer's, and whether it got an answer. */
+export interface IcePair {
+  transport: 'udp' | 'tcp';
+  offer: string;
+  answer: string;
+  answered: boolean;
+  community_id: string;
+}
+
+/** Pairs listed per stream (RFC 8445 checks at most 100 by default; a call rarely tries more than a few dozen). */
+const MAX_ICE_PAIRS = 32;
 
 export interface Call {
   call_id: string;
@@ -251,24 +274,39 @@ function judgeMedia(
       return ids;
     };
     // At most MAX_CANDIDATES (sdp.ts) on each side: a bounded number of lookups per stream.
+    const listed: IcePair[] = [];
     for (const a of oc) {
       const t = (str(a?.transport) ?? 'udp').toLowerCase() === 'tcp' ? 'tcp' : 'udp';
-      const aId = endpointId(index, work, t, str(a?.ip), port(a?.port));
+      const aHost = str(a?.ip);
+      const aPort = port(a?.port);
+      const aId = endpointId(index, work, t, aHost, aPort);
       if (aId === undefined) continue;
-      for (const bId of idsOf(t)) {
+      const ids = idsOf(t);
+      for (let k = 0; k < ids.length; k++) {
+        const bId = ids[k];
         if (bId === undefined) continue;
         const p = between(index, work, aId, bId);
         if (p === undefined || pairs.has(p)) continue;
         pairs.add(p);
         tried++;
         if (p.answered) answered++;
+        listed.push({
+          transport: t,
+          offer: endpoint(aHost!, aPort!),
+          answer: endpoint(str(ac[k]?.ip)!, port(ac[k]?.port)!),
+          answered: p.answered,
+          community_id: p.community_id,
+        });
       }
     }
+    // Answered pairs first (the one media took is among them), then in the order tried.
+    listed.sort((x, y) => Number(y.answered) - Number(x.answered));
     m.ice = {
       offer_candidates: oc.length,
       answer_candidates: ac.length,
       pairs_tried: tried,
       pairs_answered: answered,
+      pairs: listed.slice(0, MAX_ICE_PAIRS),
     };
   }
   return m;

@@ -245,11 +245,37 @@ function headerEnd(v: Buffer, from = 0): number {
   return -1;
 }
 
+/**
+ * Where the address of a From / To value starts: after its display-name when that is a
+ * quoted-string (RFC 3261 section 25.1: name-addr = [ display-name ] LAQUOT addr-spec RAQUOT,
+ * display-name = *(token LWS) / quoted-string, with quoted-pair "\\" escapes), so a "<" or ";"
+ * inside the quotes is not taken for the address or its parameters. An unterminated quote: 0.
+ */
+function addressStart(value: string): number {
+  let i = 0;
+  while (i < value.length && (value[i] === ' ' || value[i] === '\t')) i++;
+  if (value[i] !== '"') return 0;
+  for (i++; i < value.length; i++) {
+    if (value[i] === '\\') i++;
+    else if (value[i] === '"') return i + 1;
+  }
+  return 0;
+}
+
+/** The name-addr's <...> (offsets of "<" and ">"), or undefined for a bare addr-spec. */
+function angleBrackets(value: string): [number, number] | undefined {
+  const lt = value.indexOf('<', addressStart(value));
+  if (lt < 0) return undefined;
+  const gt = value.indexOf('>', lt);
+  return [lt, gt < 0 ? value.length : gt];
+}
+
 function tagOf(value: string): string | undefined {
-  // The tag parameter (section 19.3) after the name-addr's closing '>' (or anywhere if there is none).
+  // The tag parameter (section 19.3) after the name-addr's closing '>' (or after the display name
+  // if there is none).
   const lower = value.toLowerCase();
-  const gt = lower.lastIndexOf('>');
-  const i = lower.indexOf(';tag=', gt < 0 ? 0 : gt);
+  const angles = angleBrackets(value);
+  const i = lower.indexOf(';tag=', angles !== undefined ? angles[1] : addressStart(value));
   if (i < 0) return undefined;
   let e = i + 5;
   while (e < value.length && value[e] !== ';' && value[e] !== ' ' && value[e] !== ',' && value[e] !== '>')
@@ -259,13 +285,11 @@ function tagOf(value: string): string | undefined {
 
 /** The URI of a From / To value: inside <...> if present, else up to the first ';'. */
 function uriOf(value: string): string {
-  const lt = value.indexOf('<');
-  if (lt >= 0) {
-    const gt = value.indexOf('>', lt);
-    return value.slice(lt + 1, gt < 0 ? value.length : gt);
-  }
-  const semi = value.indexOf(';');
-  return (semi < 0 ? value : value.slice(0, semi)).trim();
+  const angles = angleBrackets(value);
+  if (angles !== undefined) return value.slice(angles[0] + 1, angles[1]);
+  const rest = value.slice(addressStart(value));
+  const semi = rest.indexOf(';');
+  return (semi < 0 ? rest : rest.slice(0, semi)).trim();
 }
 
 function parseInteger(s: string, max: number): number {

@@ -36,10 +36,7 @@ export function portLabel(transport: string, ports: string): string {
   return `${t} ${ports}`;
 }
 
-/** host:port, with an IPv6 host in brackets so the port cannot be read as part of it (RFC 3986 section 3.2.2). */
-export function endpoint(host: string, port: number | string): string {
-  return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
-}
+export { endpoint } from '../flow/endpoint.js';
 
 /**
  * Wraps text to `width` columns at spaces; a word longer than a line (a hex transaction id, a long

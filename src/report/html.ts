@@ -11,6 +11,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
+import type { CallMedia } from '../recognize/calls.js';
 import type { Analysis } from '../verdict/analysis.js';
 import { VERDICTS, isProblem, type JudgedFlow } from '../verdict/types.js';
 import type { PageData, Row } from './browser/data.js';
@@ -293,7 +294,7 @@ function ladderHtml(l: Ladder, index: number): string {
     const ice = m.ice
       ? `; ICE: ${m.ice.offer_candidates} + ${m.ice.answer_candidates} candidates, ${plural(m.ice.pairs_tried, 'pair')} tried, ${m.ice.pairs_answered} answered`
       : '';
-    return `<li class="st-${st}">${icon(st)} ${h(m.type)} ${h(m.protocol ?? '')}: offer ${h(m.offer ?? '-')}, answer ${h(m.answer ?? '-')} — ${h(m.status)}${flowed}${h(ice)}</li>`;
+    return `<li class="st-${st}">${icon(st)} ${h(m.type)} ${h(m.protocol ?? '')}: offer ${h(m.offer ?? '-')}, answer ${h(m.answer ?? '-')} — ${h(m.status)}${flowed}${h(ice)}${m.ice ? icePairsHtml(m.ice) : ''}</li>`;
   });
   const findings = c.findings.map((f) => `<li>${h(f.severity)}: ${h(f.message)}</li>`);
   const status = c.invite_status !== undefined ? `INVITE ${c.invite_status}` : 'no INVITE';
@@ -302,6 +303,20 @@ ${l.messages.length > 0 ? `<div class="scroll-x"><svg viewBox="0 0 ${width} ${he
 ${l.capped ? '<p class="muted">The ladder shows the first messages of each signalling flow (the recognizer logs 16 per flow).</p>' : ''}
 <p>Media negotiated:</p><ul class="media">${media.join('') || '<li class="muted">none</li>'}</ul>
 ${findings.length > 0 ? `<ul>${findings.join('')}</ul>` : ''}</div>`;
+}
+
+/** The ICE candidate pairs a stream tried (RFC 8445 section 6.1.2), answered first, each with its flow's Community ID (the flow table's filter finds it). */
+function icePairsHtml(ice: NonNullable<CallMedia['ice']>): string {
+  if (ice.pairs.length === 0) return '';
+  const rows = ice.pairs.map((p) => {
+    const st: Status = p.answered ? 'ok' : 'fail';
+    return `<tr class="st-${st}"><td>${icon(st)} ${p.answered ? 'answered' : 'no answer'}</td><td>${h(p.transport.toUpperCase())}</td><td>${h(p.offer)}</td><td>${h(p.answer)}</td><td><code>${h(p.community_id)}</code></td></tr>`;
+  });
+  const more =
+    ice.pairs_tried > ice.pairs.length
+      ? `<p class="muted">${formatCount(ice.pairs_tried - ice.pairs.length)} more pairs tried are counted above, not listed.</p>`
+      : '';
+  return `<table class="ice-pairs"><caption>ICE candidate pairs tried</caption><thead><tr><th>Result</th><th>Transport</th><th>Offerer's candidate</th><th>Answerer's candidate</th><th>Community ID</th></tr></thead><tbody>${rows.join('')}</tbody></table>${more}`;
 }
 
 function laddersHtml(ladders: readonly Ladder[], max = 50): string {

@@ -10,6 +10,7 @@ import { basename } from 'node:path';
 import type { CaptureRecord } from '../capture/record.js';
 import type { PacketView } from '../decode/view.js';
 import { FlowIndex, type FlowKeyFields } from '../flow/flow-index.js';
+import { endpoint } from '../flow/endpoint.js';
 import { icmpErrorName } from '../flow/icmp-names.js';
 import { readPackets, type ReadPacketsOptions } from '../flow/packets.js';
 import { parsePrefix } from '../topology/address.js';
@@ -126,8 +127,7 @@ export async function writeFlowPackets(
 }
 
 export function flowText(f: Pick<PcapFlow, 'proto' | 'orig_h' | 'orig_p' | 'resp_h' | 'resp_p'>): string {
-  const ep = (h: string, p: number): string => (h.includes(':') ? `[${h}]:${p}` : `${h}:${p}`);
-  return `${f.proto.toUpperCase()} ${ep(f.orig_h, f.orig_p)} → ${ep(f.resp_h, f.resp_p)}`;
+  return `${f.proto.toUpperCase()} ${endpoint(f.orig_h, f.orig_p)} → ${endpoint(f.resp_h, f.resp_p)}`;
 }
 
 /** A judged flow as --write-pcap needs it: the first packet's comment says its verdict and why. */
