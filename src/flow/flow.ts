@@ -10,7 +10,17 @@
  * you need (toFlowRecord, flow.id) inside the call. Nothing is allocated per packet or per flow.
  */
 import { Fragment, IPPROTO_TCP, TCP_RST, type PacketView } from '../decode/view.js';
-import { CHUNK_MASK, CHUNK_SHIFT, EP_F, EP_I, EP_U, FL_F, FL_I, type FlowRows, type FlowStore } from './store.js';
+import {
+  CHUNK_MASK,
+  CHUNK_SHIFT,
+  EP_F,
+  EP_I,
+  EP_U,
+  FL_F,
+  FL_I,
+  type FlowRows,
+  type FlowStore,
+} from './store.js';
 import type { FlowTunnel } from './tunnel.js';
 
 /** Zeek's TCP endpoint states (analyzer/protocol/tcp/TCP_Endpoint.h), in Zeek's order. */
