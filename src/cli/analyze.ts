@@ -5,16 +5,9 @@
  */
 import { Option, type Command } from 'commander';
 import { packageVersion } from './version.js';
-import {
-  TopologyError,
-  emptyTopology,
-  loadTopologyFile,
-  mergeTopologies,
-  topologyFromRoleOptions,
-  type Topology,
-} from '../topology/topology.js';
+import type { Topology } from '../topology/topology.js';
 import { DEFAULT_MAX_RECORDS, analyzeCaptures } from '../verdict/analyze.js';
-import { loadCatalogForAnalysis, type LoadedCatalog } from '../verdict/catalog-access.js';
+import type { LoadedCatalog } from '../verdict/catalog-access.js';
 import { addCatalogOptions, catalogSpec } from './catalog-options.js';
 import { SUMMARY_LIST_LIMITS, captureSummary, mergeSummaries } from '../verdict/merge.js';
 import { renderTable, terminalWidth } from '../report/table.js';
@@ -22,6 +15,7 @@ import { renderHtml } from '../report/html.js';
 import { catalogFirewallRules } from '../report/html-firewall.js';
 import { addFlowTableOptions } from './flows.js';
 import { ndjsonWriter, type Output } from './output.js';
+import { loadCatalogAndTopology, openReportOutputs } from './run-setup.js';
 import { OUT_FILE_HELP, exitStatusHelp, sayLine, startRun, type Run } from './run.js';
 import { OutputError } from '../report/output-file.js';
 import { toJson } from '../report/json.js';
@@ -35,13 +29,7 @@ import { analyzeEach, defaultJobs } from './each.js';
 import { InputError, expandInputs } from './inputs.js';
 import { mergedFails, renderMerged, type MergedFormat } from './merge.js';
 import { collectSelect, flowFilter } from './select.js';
-import {
-  describeWritten,
-  openPcap,
-  pcapFlow,
-  writeFlowPackets,
-  type PcapFlow,
-} from '../report/write-pcap.js';
+import { describeWritten, pcapFlow, writeFlowPackets, type PcapFlow } from '../report/write-pcap.js';
 import type { PcapngWriter } from '../report/pcapng-writer.js';
 
 type Format = 'table' | 'json' | 'ndjson' | 'html' | 'summary';
@@ -162,21 +150,9 @@ function fail(message: string): number {
 
 export async function runAnalyze(captures: string[], opts: AnalyzeOptions): Promise<number> {
   // Catalog and topology first: a usage error should not cost a read of a 10 GB capture.
-  let loaded: LoadedCatalog;
-  try {
-    loaded = loadCatalogForAnalysis(catalogSpec(opts), opts.mediaPorts ?? []);
-  } catch (err) {
-    return fail((err as Error).message);
-  }
-  let given: Topology = emptyTopology();
-  try {
-    if (opts.topology) given = loadTopologyFile(opts.topology, loaded.roleIds);
-    if (opts.role.length > 0)
-      given = mergeTopologies(given, topologyFromRoleOptions(opts.role, loaded.roleIds));
-  } catch (err) {
-    if (err instanceof TopologyError) return fail(err.message);
-    throw err;
-  }
+  const setup = loadCatalogAndTopology(opts);
+  if (typeof setup === 'string') return fail(setup);
+  const { loaded, given } = setup;
   if (opts.each === true) {
     if (opts.writePcap !== undefined) return fail('--write-pcap cannot be combined with --each');
     if (opts.format === 'ndjson')
@@ -188,17 +164,9 @@ export async function runAnalyze(captures: string[], opts: AnalyzeOptions): Prom
 
   const run = startRun();
   // The outputs next, also before any capture is read: a path that cannot be written fails now.
-  let output: Output | undefined;
-  let pcap: PcapngWriter | undefined;
-  try {
-    output = run.openOutput(opts.out);
-    if (opts.writePcap !== undefined) pcap = openPcap(opts.writePcap, `lync-port-audit ${packageVersion()}`);
-  } catch (err) {
-    run.finish(0);
-    await output?.close(false);
-    if (err instanceof OutputError) return fail(err.message);
-    throw err;
-  }
+  const opened = await openReportOutputs(run, opts.out, opts.writePcap);
+  if (typeof opened === 'string') return fail(opened);
+  const { output, pcap } = opened;
   try {
     const status =
       opts.each === true

@@ -7,16 +7,9 @@
  */
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { packageVersion } from './version.js';
-import {
-  TopologyError,
-  emptyTopology,
-  loadTopologyFile,
-  mergeTopologies,
-  topologyFromRoleOptions,
-  type Topology,
-} from '../topology/topology.js';
+import type { Topology } from '../topology/topology.js';
 import { DEFAULT_MAX_RECORDS } from '../verdict/analyze.js';
-import { loadCatalogForAnalysis, type LoadedCatalog } from '../verdict/catalog-access.js';
+import type { LoadedCatalog } from '../verdict/catalog-access.js';
 import { compareCaptures } from '../compare/compare.js';
 import { DEFAULT_MAX_PACKETS } from '../compare/evidence.js';
 import { NatError, parseNat, type NatMapping } from '../compare/nat.js';
@@ -25,17 +18,12 @@ import { renderCompareTable } from '../report/compare-table.js';
 import { renderCompareHtml } from '../report/compare-html.js';
 import { catalogFirewallRules } from '../report/html-firewall.js';
 import { terminalWidth } from '../report/table.js';
-import {
-  describeWritten,
-  openPcap,
-  pcapFlow,
-  writeFlowPackets,
-  type PcapFlow,
-} from '../report/write-pcap.js';
+import { describeWritten, pcapFlow, writeFlowPackets, type PcapFlow } from '../report/write-pcap.js';
 import type { PcapngWriter } from '../report/pcapng-writer.js';
-import { addCatalogOptions, catalogSpec } from './catalog-options.js';
+import { addCatalogOptions } from './catalog-options.js';
 import { addFlowTableOptions } from './flows.js';
 import { ndjsonWriter, type Output } from './output.js';
+import { loadCatalogAndTopology, openReportOutputs } from './run-setup.js';
 import { OUT_FILE_HELP, exitStatusHelp, sayLine, startRun, type Run } from './run.js';
 import { OutputError } from '../report/output-file.js';
 import { toJson } from '../report/json.js';
@@ -172,34 +160,14 @@ function fail(message: string): number {
 export async function runCompare(a: string, b: string, opts: CompareCliOptions): Promise<number> {
   if (a === '-' || b === '-')
     return fail('compare reads each capture on its own: give two files, not standard input');
-  let loaded: LoadedCatalog;
-  try {
-    loaded = loadCatalogForAnalysis(catalogSpec(opts), opts.mediaPorts ?? []);
-  } catch (err) {
-    return fail((err as Error).message);
-  }
-  let given: Topology = emptyTopology();
-  try {
-    if (opts.topology) given = loadTopologyFile(opts.topology, loaded.roleIds);
-    if (opts.role.length > 0)
-      given = mergeTopologies(given, topologyFromRoleOptions(opts.role, loaded.roleIds));
-  } catch (err) {
-    if (err instanceof TopologyError) return fail(err.message);
-    throw err;
-  }
+  const setup = loadCatalogAndTopology(opts);
+  if (typeof setup === 'string') return fail(setup);
+  const { loaded, given } = setup;
   const run = startRun();
   // The outputs before any capture is read: a path that cannot be written fails now.
-  let output: Output | undefined;
-  let pcap: PcapngWriter | undefined;
-  try {
-    output = run.openOutput(opts.out);
-    if (opts.writePcap !== undefined) pcap = openPcap(opts.writePcap, `lync-port-audit ${packageVersion()}`);
-  } catch (err) {
-    run.finish(0);
-    await output?.close(false);
-    if (err instanceof OutputError) return fail(err.message);
-    throw err;
-  }
+  const opened = await openReportOutputs(run, opts.out, opts.writePcap);
+  if (typeof opened === 'string') return fail(opened);
+  const { output, pcap } = opened;
   try {
     return run.finish(await compareRun(a, b, opts, loaded, given, run, output, pcap));
   } finally {
