@@ -42,9 +42,10 @@ export const GENERATOR_VERSION = 3;
 export const PROFILES = ['media', 'tcp'];
 
 // ---------------------------------------------------------------------------------------------
-// Deterministic PRNG: sfc32 (Chris Doty-Humphrey's small fast counting generator).
+// Deterministic PRNG: sfc32 (Chris Doty-Humphrey's small fast counting generator); the fuzz
+// campaign (scripts/fuzz/mutate.mjs) draws from the same one.
 
-function sfc32(seed) {
+export function sfc32(seed) {
   let a = 0x9e3779b9;
   let b = 0x243f6a88;
   let c = 0xb7e15162;

@@ -17,27 +17,12 @@
  * (draft-ietf-opsawg-pcap, draft-ietf-opsawg-pcapng).
  */
 import { gunzipSync, gzipSync } from 'node:zlib';
+import { sfc32 } from '../../bench/generate.mjs';
 
 // ------------------------------------------------------------------------------------ PRNG
 
-/** sfc32 (as bench/generate.mjs): returns 32-bit unsigned integers. */
-export function sfc32(seed) {
-  let a = 0x9e3779b9;
-  let b = 0x243f6a88;
-  let c = 0xb7e15162;
-  let d = seed >>> 0;
-  const next = () => {
-    const t = (((a + b) | 0) + d) | 0;
-    d = (d + 1) | 0;
-    a = b ^ (b >>> 9);
-    b = (c + (c << 3)) | 0;
-    c = (c << 21) | (c >>> 11);
-    c = (c + t) | 0;
-    return t >>> 0;
-  };
-  for (let i = 0; i < 16; i++) next();
-  return next;
-}
+/** sfc32, the bench generator's PRNG: returns 32-bit unsigned integers. */
+export { sfc32 };
 
 /** A PRNG with helpers, for case `index` of campaign `seed`. */
 export function caseRandom(seed, index) {
