@@ -344,12 +344,15 @@ function report(results, failures, { seconds, corpus, shared }) {
     const inBucket = ok.filter((r) => r.size >= lo && r.size < hi);
     const perKb = inBucket.map((r) => (r.ms * 1024) / Math.max(1, r.size)).sort((a, b) => a - b);
     const t = inBucket.map((r) => r.ms).sort((a, b) => a - b);
+    const cpu = inBucket.map((r) => r.cpuMs).sort((a, b) => a - b);
     return {
       bytes: hi === Infinity ? `>= ${lo / 1024} KB` : `${lo / 1024}-${hi / 1024} KB`,
       cases: inBucket.length,
       median_ms: +percentile(t, 0.5).toFixed(1),
       max_ms: +(t[t.length - 1] ?? 0).toFixed(1),
       median_ms_per_kb: +percentile(perKb, 0.5).toFixed(3),
+      median_cpu_ms: +percentile(cpu, 0.5).toFixed(1),
+      max_cpu_ms: +(cpu[cpu.length - 1] ?? 0).toFixed(1),
     };
   });
   // Super-linear growth: the per-KB time of the large inputs against that of mid-size ones
@@ -368,6 +371,19 @@ function report(results, failures, { seconds, corpus, shared }) {
       ms: +r.ms.toFixed(0),
       ms_per_kb: +((r.ms * 1024) / Math.max(1, r.size)).toFixed(2),
     }));
+  // By CPU time too: on a shared machine the wall-clock maximum is often a case that waited for a CPU.
+  const slowestCpu = [...ok]
+    .sort((a, b) => b.cpuMs - a.cpuMs)
+    .slice(0, 10)
+    .map((r) => ({
+      case: `${opts.seed}:${r.index}`,
+      base: r.base,
+      mutations: r.mutations.join(' + ') + (r.gzip ? ' (gzip)' : ''),
+      bytes: r.size,
+      cpu_ms: +r.cpuMs.toFixed(0),
+      ms: +r.ms.toFixed(0),
+    }));
+  const cpuAll = ok.map((r) => r.cpuMs).sort((a, b) => a - b);
   const summary = {
     seed: opts.seed,
     cases: done,
@@ -391,10 +407,16 @@ function report(results, failures, { seconds, corpus, shared }) {
       p99: +percentile(ms, 0.99).toFixed(1),
       max: +(ms[ms.length - 1] ?? 0).toFixed(1),
     },
+    cpu_ms: {
+      median: +percentile(cpuAll, 0.5).toFixed(1),
+      p99: +percentile(cpuAll, 0.99).toFixed(1),
+      max: +(cpuAll[cpuAll.length - 1] ?? 0).toFixed(1),
+    },
     peak_rss_mb: { median: +percentile(rss, 0.5).toFixed(0), max: +(rss[rss.length - 1] ?? 0).toFixed(0) },
     size_buckets: buckets,
     super_linear: superLinear,
     slowest,
+    slowest_cpu: slowestCpu,
     mutations,
     payload_protocols: payloadProtocols,
     failing: failures.slice(0, 50),
@@ -409,12 +431,12 @@ function report(results, failures, { seconds, corpus, shared }) {
     `  failures: ${failures.length} (faults: reader ${summary.faults.reader}, flow ${summary.faults.flow}, recognizer ${summary.faults.recognizer}, analyze ${summary.faults.analyze}, report ${summary.faults.report}; crashes ${summary.crashes}, hangs over ${opts.timeout} s ${summary.hangs}, over ${opts.maxRss} MB ${summary.memory})\n`,
   );
   out.write(
-    `  time per case: median ${summary.time_ms.median} ms, p99 ${summary.time_ms.p99} ms, max ${summary.time_ms.max} ms; peak RSS median ${summary.peak_rss_mb.median} MB, max ${summary.peak_rss_mb.max} MB\n`,
+    `  time per case: median ${summary.time_ms.median} ms, p99 ${summary.time_ms.p99} ms, max ${summary.time_ms.max} ms (CPU median ${summary.cpu_ms.median} ms, p99 ${summary.cpu_ms.p99} ms, max ${summary.cpu_ms.max} ms); peak RSS median ${summary.peak_rss_mb.median} MB, max ${summary.peak_rss_mb.max} MB\n`,
   );
   out.write('  by input size:\n');
   for (const b of buckets)
     out.write(
-      `    ${b.bytes.padEnd(14)} ${String(b.cases).padStart(7)} cases  median ${b.median_ms} ms, max ${b.max_ms} ms, ${b.median_ms_per_kb} ms/KB\n`,
+      `    ${b.bytes.padEnd(14)} ${String(b.cases).padStart(7)} cases  median ${b.median_ms} ms, max ${b.max_ms} ms, ${b.median_ms_per_kb} ms/KB; CPU median ${b.median_cpu_ms} ms, max ${b.max_cpu_ms} ms\n`,
     );
   out.write(
     `  payload mutations by protocol: ${Object.entries(payloadProtocols)
@@ -425,6 +447,9 @@ function report(results, failures, { seconds, corpus, shared }) {
   out.write(`  super-linear growth: ${superLinear ? 'YES (a failure)' : 'no'}\n  slowest:\n`);
   for (const s of slowest)
     out.write(`    ${s.case} ${s.base} ${s.mutations}: ${s.bytes} bytes, ${s.ms} ms\n`);
+  out.write('  slowest by CPU time:\n');
+  for (const s of slowestCpu)
+    out.write(`    ${s.case} ${s.base} ${s.mutations}: ${s.bytes} bytes, ${s.cpu_ms} ms CPU (${s.ms} ms)\n`);
   for (const f of failures.slice(0, 20))
     out.write(`  ${f.kind}: case ${opts.seed}:${f.index} -> ${f.file}\n`);
   out.write(`  summary: ${join(opts.failures, `run-${opts.seed}.json`)}\n`);
