@@ -24,7 +24,7 @@ import { checkOutcome, flowsInProcess, packetsPerInput, type Outcome } from './h
 import { prng } from './helpers/packets.js';
 import { sharedAvailable, sharedCapture } from './helpers/shared.js';
 import { TcpConn, Trace, mixedTrace } from './helpers/traffic.js';
-import { runCase } from '../scripts/fuzz/case.mjs';
+import { controlCharacter, runCase } from '../scripts/fuzz/case.mjs';
 import { buildGenerated, loadCorpus } from '../scripts/fuzz/corpus.mjs';
 import { MUTATIONS, makeCase } from '../scripts/fuzz/mutate.mjs';
 
@@ -312,4 +312,15 @@ describe("the fuzz campaign's inputs cover issue 14's list", () => {
       : ['sip', 'tls', 'rtp'];
     for (const p of expected) expect(protocols.get(p) ?? 0, p).toBeGreaterThan(0);
   }, 120_000);
+});
+
+describe("the campaign's terminal-injection check", () => {
+  it('finds what escapeTerminal keeps out of the table (controls, bidi, lone surrogates), not line ends or pairs', () => {
+    expect(controlCharacter('role  port\n  ok \u{1f600} \\x1b')).toBeUndefined();
+    expect(controlCharacter('From: a\x1b[2Jb')).toMatch(/^U\+001B at 7: /);
+    expect(controlCharacter('x\u009by')).toMatch(/^U\+009B /);
+    expect(controlCharacter('evil\u202etxt.exe')).toMatch(/^U\+202E /);
+    expect(controlCharacter('half \ud83d pair')).toMatch(/^U\+D83D /);
+    expect(controlCharacter('tab\tstop')).toMatch(/^U\+0009 /);
+  });
 });
