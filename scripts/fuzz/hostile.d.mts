@@ -11,6 +11,8 @@ export interface HostileOptions {
   out: string;
   port?: number;
   replies?: boolean;
+  /** sip-flows: the From header's quoted display name. */
+  displayName?: string;
 }
 
 export function equalEndpoints(options: HostileOptions): HostileResult;

@@ -195,14 +195,14 @@ function dotted(a) {
 }
 
 /** The messages of one SIP flow of `sipFlows`, in order: [from client?, text]. */
-function sipDialogue(i, client, cport, server, transport, options) {
+function sipDialogue(i, client, cport, server, transport, options, displayName) {
   const c = dotted(client);
   const sv = dotted(server);
   const user = `user${i}`;
   const tag = `t${(Math.imul(i, 0x9e3779b1) >>> 0).toString(16)}`;
   const via = (b) => `Via: SIP/2.0/${transport} ${c}:${cport};branch=z9hG4bK${b}${i}`;
   const common = (cseq, method, callId, toTag) => [
-    `From: "User ${i}" <sip:${user}@example.com>;tag=${tag}`,
+    `From: "${displayName ?? `User ${i}`}" <sip:${user}@example.com>;tag=${tag}`,
     `To: <sip:${method === 'REGISTER' ? user : 'echo'}@example.com>${toTag ? ';tag=s' + i : ''}`,
     `Call-ID: ${callId}${i}@${c}`,
     `CSeq: ${cseq} ${method}`,
@@ -281,8 +281,9 @@ function sipDialogue(i, client, cport, server, transport, options) {
 /**
  * `count` SIP flows from distinct clients to one registrar on `port`, all left open (live at the
  * end of the capture), 10,000 flows a second: even ones over UDP, odd ones over TCP.
+ * `displayName`: the From header's quoted display name (default "User <i>").
  */
-export function sipFlows({ count, out, port = 5060 }) {
+export function sipFlows({ count, out, port = 5060, displayName }) {
   const w = new PcapWriter(out);
   const server = addr10(0x000a0a);
   for (let i = 0; i < count; i++) {
@@ -290,7 +291,7 @@ export function sipFlows({ count, out, port = 5060 }) {
     const cport = 1024 + (i % 60000);
     const t = START_US + i * 100;
     const udp = i % 2 === 0;
-    const msgs = sipDialogue(i, client, cport, server, udp ? 'UDP' : 'TCP', i % 4 < 2);
+    const msgs = sipDialogue(i, client, cport, server, udp ? 'UDP' : 'TCP', i % 4 < 2, displayName);
     if (udp) {
       msgs.forEach(([fromClient, data], k) => {
         if (fromClient) w.udpData(t + k, client, cport, server, port, data);

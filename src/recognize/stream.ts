@@ -24,6 +24,11 @@ export class StreamBuffer {
     return this.end - this.start;
   }
 
+  /** Bytes of storage held (0 when it holds none): what the buffer costs its flow. */
+  get capacity(): number {
+    return this.data.length;
+  }
+
   /** Appends bytes; returns false (and keeps nothing of them) when the limit would be exceeded. */
   append(buf: Buffer, offset: number, length: number): boolean {
     if (this.length + length > this.limit) return false;
