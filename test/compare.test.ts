@@ -6,11 +6,19 @@
  * bounded evidence, captures that do not overlap, and usage errors.
  */
 import { afterAll, describe, expect, it } from 'vitest';
-import { copyFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import {
+  copyFileSync,
+  createWriteStream,
+  existsSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  type WriteStream,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
-import { spawnSync } from 'node:child_process';
-import { parseNdjson, runCli } from './helpers/cli.js';
+import { spawn, spawnSync } from 'node:child_process';
+import { BIN, parseNdjson, runCli } from './helpers/cli.js';
 import { LAB_DIR, storedCapture } from './helpers/lab.js';
 import { REPO_ROOT } from './helpers/shared.js';
 import { browserSkipReason, launchBrowser, openReport } from './helpers/browser.js';
@@ -244,6 +252,104 @@ describe('compare: limits and bad input', () => {
           .filter((l) => /error|lync-port-audit:/.test(l)).length,
       ).toBeGreaterThan(0);
     }
+  });
+});
+
+/** A named pipe at `path` that is fed `bytes`, then closed, or held open until the caller ends it. */
+function feedFifo(path: string, bytes: Buffer, hold = false): WriteStream {
+  const made = spawnSync('mkfifo', [path]);
+  expect(made.status, String(made.stderr)).toBe(0);
+  const w = createWriteStream(path);
+  w.on('error', () => undefined); // the reader may go away first
+  w.write(bytes, () => {
+    if (!hold) w.end();
+  });
+  return w;
+}
+
+describe('compare: captures from named pipes (a capture still being taken), and Ctrl-C', () => {
+  const [client, server] = pair('reset-by-router');
+
+  it('a named pipe reads as the file it carries (it cannot be read at a position)', () => {
+    const fifo = join(dir, 'client.fifo');
+    feedFifo(fifo, readFileSync(client));
+    // Asynchronous: the pipe is fed from this process while the child reads it.
+    return new Promise<void>((resolve, reject) => {
+      const child = spawn(process.execPath, [
+        BIN,
+        'compare',
+        '--no-progress',
+        '--topology',
+        topology,
+        '--format',
+        'json',
+        fifo,
+        server,
+      ]);
+      const out: Buffer[] = [];
+      child.stdout.on('data', (c: Buffer) => out.push(c));
+      child.on('error', reject);
+      child.on('close', (status) => {
+        try {
+          expect(status).toBe(0);
+          const piped = JSON.parse(Buffer.concat(out).toString('utf8')) as Comparison;
+          const files = json(client, server);
+          const view = (c: Comparison): unknown[] =>
+            c.flows.map((f) => [
+              f.seen_at,
+              f.lost_a_to_b,
+              f.lost_b_to_a,
+              f.injected,
+              f.path.finding,
+              f.verdict,
+            ]);
+          expect(view(piped)).toEqual(view(files));
+          expect(piped.summary.partial).toBeUndefined();
+          resolve();
+        } catch (err) {
+          reject(err instanceof Error ? err : new Error(String(err)));
+        }
+      });
+    });
+  });
+
+  it('Ctrl-C while the first capture is still arriving: FILE.partial says partial, nothing is judged lost', async () => {
+    const fifo = join(dir, 'slow-client.fifo');
+    const out = join(dir, 'interrupted-compare.json');
+    // The whole capture, then the pipe stays open (as tcpdump keeps it): the read waits for more
+    // until Ctrl-C, and the process must then end without the writer closing (a test timeout if not).
+    const writer = feedFifo(fifo, readFileSync(client), true);
+    const child = spawn(process.execPath, [
+      BIN,
+      'compare',
+      '--no-progress',
+      '--topology',
+      topology,
+      '--format',
+      'json',
+      '--out',
+      out,
+      fifo,
+      server,
+    ]);
+    const err: Buffer[] = [];
+    child.stderr.on('data', (c: Buffer) => err.push(c));
+    const closed = new Promise<number | null>((resolve) => child.on('close', (status) => resolve(status)));
+    await new Promise((r) => setTimeout(r, 1500));
+    child.kill('SIGINT');
+    const status = await closed;
+    writer.end();
+    expect(status, Buffer.concat(err).toString('utf8')).toBe(130);
+    expect(existsSync(out)).toBe(false);
+    const c = JSON.parse(readFileSync(`${out}.partial`, 'utf8')) as Comparison;
+    expect(c.summary.partial).toBe(true);
+    expect(c.summary.notes[0]).toMatch(
+      /^partial report: the read was stopped after \d+ packets of .*slow-client\.fifo; .*server\.pcapng not read; packets not read count as neither seen nor lost/,
+    );
+    // The server capture was never read: no flow can be judged lost between the two.
+    expect(c.flows.every((f) => f.lost_a_to_b === 0 && f.lost_b_to_a === 0 && !f.seen_at.includes('b'))).toBe(
+      true,
+    );
   });
 });
 

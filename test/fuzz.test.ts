@@ -24,9 +24,9 @@ import { checkOutcome, flowsInProcess, packetsPerInput, type Outcome } from './h
 import { prng } from './helpers/packets.js';
 import { sharedAvailable, sharedCapture } from './helpers/shared.js';
 import { TcpConn, Trace, mixedTrace } from './helpers/traffic.js';
-import { runCase } from '../scripts/fuzz/case.mjs';
+import { controlCharacter, runCase } from '../scripts/fuzz/case.mjs';
 import { buildGenerated, loadCorpus } from '../scripts/fuzz/corpus.mjs';
-import { makeCase } from '../scripts/fuzz/mutate.mjs';
+import { MUTATIONS, makeCase } from '../scripts/fuzz/mutate.mjs';
 
 const dir = mkdtempSync(join(tmpdir(), 'lpa-fuzz-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -287,4 +287,40 @@ describe('the fuzz campaign, a short fixed-seed slice (npm run fuzz runs the who
     }
     expect(problems).toEqual([]);
   }, 300_000);
+});
+
+describe("the fuzz campaign's inputs cover issue 14's list", () => {
+  it('3,000 cases of the default seed: every mutation kind, and payload edits of every protocol the issue names', () => {
+    const generated = join(dir, 'generated-coverage');
+    buildGenerated(generated);
+    const corpus = loadCorpus(shared ? sharedCapture('') : '', generated);
+    const kinds = new Map<string, number>();
+    const protocols = new Map<string, number>();
+    for (let i = 0; i < 3000; i++)
+      for (const m of makeCase(corpus, 1, i).mutations) {
+        const kind = m.replace(/\(.*\)$/, '');
+        kinds.set(kind, (kinds.get(kind) ?? 0) + 1);
+        // payload(sip,tls): the protocols of the payloads that case damaged (scripts/fuzz/mutate.mjs payloadProtocol).
+        for (const p of /^payload\((.*)\)$/.exec(m)?.[1].split(',') ?? [])
+          protocols.set(p, (protocols.get(p) ?? 0) + 1);
+      }
+    for (const kind of new Set(MUTATIONS)) expect(kinds.get(kind) ?? 0, kind).toBeGreaterThan(50);
+    expect(kinds.get('gzip-damage') ?? 0).toBeGreaterThan(0);
+    // DHCP, DCE/RPC and SMB (and most STUN and SDP) come from the real captures; the generated ones carry SIP, TLS and RTP.
+    const expected = shared
+      ? ['sip', 'sip+sdp', 'tls', 'stun', 'rtp', 'rtcp', 'dhcp', 'dcerpc', 'smb']
+      : ['sip', 'tls', 'rtp'];
+    for (const p of expected) expect(protocols.get(p) ?? 0, p).toBeGreaterThan(0);
+  }, 120_000);
+});
+
+describe("the campaign's terminal-injection check", () => {
+  it('finds what escapeTerminal keeps out of the table (controls, bidi, lone surrogates), not line ends or pairs', () => {
+    expect(controlCharacter('role  port\n  ok \u{1f600} \\x1b')).toBeUndefined();
+    expect(controlCharacter('From: a\x1b[2Jb')).toMatch(/^U\+001B at 7: /);
+    expect(controlCharacter('x\u009by')).toMatch(/^U\+009B /);
+    expect(controlCharacter('evil\u202etxt.exe')).toMatch(/^U\+202E /);
+    expect(controlCharacter('half \ud83d pair')).toMatch(/^U\+D83D /);
+    expect(controlCharacter('tab\tstop')).toMatch(/^U\+0009 /);
+  });
 });

@@ -12,6 +12,7 @@ export interface CaseResult {
   packets: number;
 }
 
+export function controlCharacter(text: string): string | undefined;
 export function stageOf(err: unknown, fallback: string): string;
 export function runCase(
   lib: unknown,

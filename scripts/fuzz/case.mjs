@@ -2,8 +2,10 @@
  * One fuzz case through the library, as `flows` and `analyze` would run it, and what counts as a
  * failure: an exception out of the library, an "unexpected failure" read error (an exception
  * the reader caught: a decoder or flow table bug), a recogniser fault (caught and counted by the
- * recognize stage), or a read error whose offset lies past the end of the input. Each failure is sorted by the first frame of its stack inside the
- * code: reader (capture, decode), flow, recognizer, analyze (topology, verdict, catalog), report.
+ * recognize stage), a read error whose offset lies past the end of the input, or a control
+ * character in the table output (terminal escape injection). Each failure is sorted by the first
+ * frame of its stack inside the code: reader (capture, decode), flow, recognizer, analyze
+ * (topology, verdict, catalog), report.
  *
  * `lib` is the library: dist/index.js for the campaign, src/index.ts for the test slice.
  */
@@ -76,6 +78,25 @@ function checkCaptures(captures, size, compressed, where, faults) {
 }
 
 /**
+ * The first character in terminal text that src/report/escape.ts escapeTerminal exists to keep
+ * out, other than a line end: C0, DEL and C1 controls (ECMA-48 5.2-5.3), the bidirectional
+ * formatting controls and line separators (UAX #9 2; CVE-2021-42574) and lone surrogates; as
+ * "U+001B at 120: ...context", or undefined. Packet text (SIP headers, TLS names, DHCP strings)
+ * reaches the table, and a control character there is an escape sequence the administrator's
+ * terminal would run.
+ */
+export function controlCharacter(text) {
+  const m =
+    // eslint-disable-next-line no-control-regex
+    /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\ud800-\udfff]/u.exec(
+      text,
+    );
+  if (m === null) return undefined;
+  const code = m[0].charCodeAt(0).toString(16).toUpperCase().padStart(4, '0');
+  return `U+${code} at ${m.index}: ${JSON.stringify(text.slice(Math.max(0, m.index - 60), m.index + 20))}`;
+}
+
+/**
  * Runs the capture at `path` (`size` bytes, gzip when `compressed`) through flow records and the
  * analysis with every report format; returns { faults, records, packets }.
  */
@@ -102,7 +123,9 @@ export async function runCase(lib, catalog, path, size, compressed, { html = fal
     checkRecognizerFaults(a, 'analyze', faults);
     try {
       JSON.stringify(a.analysis);
-      lib.renderTable(a.analysis, { width: 100 });
+      const bad = controlCharacter(lib.renderTable(a.analysis, { width: 100 }));
+      if (bad !== undefined)
+        faults.push({ stage: 'report', where: 'report', message: `table output holds ${bad}`, stack: '' });
       if (html) lib.renderHtml(a.analysis);
     } catch (err) {
       faults.push(fault('report', err, 'report'));

@@ -16,6 +16,7 @@ export interface HostileOptions {
 export function equalEndpoints(options: HostileOptions): HostileResult;
 export function udpFlows(options: HostileOptions): HostileResult;
 export function synScan(options: HostileOptions): HostileResult;
+export function sipFlows(options: HostileOptions): HostileResult;
 export function oldHashCollisions(options: HostileOptions): HostileResult;
 export function generateHostile(kind: string, options: HostileOptions): HostileResult;
 export function oldEndpointHash(addr: number, port: number): number;

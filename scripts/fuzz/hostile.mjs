@@ -13,13 +13,17 @@
  *   "100k UDP flows to one server"), optionally answered.
  * - `syn-scan`: SYNs from distinct sources to one port (a scan from spoofed addresses), 10,000 a
  *   second: at the default --max-flows the table is full and evicts for most of the capture.
+ * - `sip-flows`: SIP from distinct clients to one registrar on 5060 (issue 16 section 3), every
+ *   flow left open so that all are live at the end: even flows over UDP, odd ones over TCP (a
+ *   handshake, no FIN). Each sends REGISTER (answered 200) and INVITE with an SDP offer (answered
+ *   100 and 200 with an SDP answer); every fourth flow also OPTIONS (answered 200).
  *
  * Usage: node scripts/fuzz/hostile.mjs <kind> --count N --out FILE.pcap [--port P] [--replies]
  */
 import { closeSync, openSync, writeSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
-export const KINDS = ['equal-endpoints', 'old-hash-collisions', 'udp-flows', 'syn-scan'];
+export const KINDS = ['equal-endpoints', 'old-hash-collisions', 'udp-flows', 'syn-scan', 'sip-flows'];
 
 const OUT_SIZE = 1 << 20;
 
@@ -106,6 +110,32 @@ class PcapWriter {
     });
   }
 
+  /** A UDP datagram carrying the bytes of `data`. */
+  udpData(us, src, sport, dst, dport, data) {
+    this.ipv4(us, src, dst, 17, 8 + data.length, (b, p) => {
+      b.writeUInt16BE(sport, p);
+      b.writeUInt16BE(dport, p + 2);
+      b.writeUInt16BE(8 + data.length, p + 4);
+      b.writeUInt16BE(0, p + 6);
+      data.copy(b, p + 8);
+    });
+  }
+
+  /** A TCP segment with `flags` and the bytes of `data` (no options; checksum left 0). */
+  tcpData(us, src, sport, dst, dport, seq, ack, flags, data) {
+    this.ipv4(us, src, dst, 6, 20 + data.length, (b, p) => {
+      b.writeUInt16BE(sport, p);
+      b.writeUInt16BE(dport, p + 2);
+      b.writeUInt32BE(seq >>> 0, p + 4);
+      b.writeUInt32BE(ack >>> 0, p + 8);
+      b[p + 12] = 0x50;
+      b[p + 13] = flags;
+      b.writeUInt16BE(64240, p + 14);
+      b.writeUInt32BE(0, p + 16);
+      data.copy(b, p + 20);
+    });
+  }
+
   flush() {
     writeSync(this.fd, this.buf, 0, this.pos);
     this.pos = 0;
@@ -156,6 +186,134 @@ export function synScan({ count, out, port = 5061 }) {
   for (let i = 0; i < count; i++) {
     const src = addr10(0x100000 + i);
     w.tcp(START_US + i * 100, src, 1024 + (i % 60000), target, port, Math.imul(i, 0x9e3779b1), 0x02);
+  }
+  return { packets: w.close(), flows: count };
+}
+
+function dotted(a) {
+  return `${a >>> 24}.${(a >>> 16) & 255}.${(a >>> 8) & 255}.${a & 255}`;
+}
+
+/** The messages of one SIP flow of `sipFlows`, in order: [from client?, text]. */
+function sipDialogue(i, client, cport, server, transport, options) {
+  const c = dotted(client);
+  const sv = dotted(server);
+  const user = `user${i}`;
+  const tag = `t${(Math.imul(i, 0x9e3779b1) >>> 0).toString(16)}`;
+  const via = (b) => `Via: SIP/2.0/${transport} ${c}:${cport};branch=z9hG4bK${b}${i}`;
+  const common = (cseq, method, callId, toTag) => [
+    `From: "User ${i}" <sip:${user}@example.com>;tag=${tag}`,
+    `To: <sip:${method === 'REGISTER' ? user : 'echo'}@example.com>${toTag ? ';tag=s' + i : ''}`,
+    `Call-ID: ${callId}${i}@${c}`,
+    `CSeq: ${cseq} ${method}`,
+  ];
+  const sdp = (addr, port) =>
+    [
+      'v=0',
+      `o=- ${1000 + i} 1 IN IP4 ${addr}`,
+      's=session',
+      `c=IN IP4 ${addr}`,
+      't=0 0',
+      `m=audio ${port} RTP/AVP 0 8 101`,
+      'a=rtpmap:0 PCMU/8000',
+      'a=rtpmap:8 PCMA/8000',
+      'a=rtpmap:101 telephone-event/8000',
+      'a=sendrecv',
+      '',
+    ].join('\r\n');
+  const msg = (start, headers, body = '', type = 'application/sdp') =>
+    [
+      start,
+      ...headers,
+      'Max-Forwards: 70',
+      'User-Agent: hostile-sip/1.0',
+      ...(body.length > 0 ? [`Content-Type: ${type}`] : []),
+      `Content-Length: ${body.length}`,
+      '',
+      body,
+    ].join('\r\n');
+  const out = [
+    [
+      true,
+      msg(`REGISTER sip:example.com SIP/2.0`, [
+        via('r'),
+        ...common(1, 'REGISTER', 'reg', false),
+        `Contact: <sip:${user}@${c}:${cport}>`,
+        'Expires: 3600',
+      ]),
+    ],
+    [false, msg('SIP/2.0 200 OK', [via('r'), ...common(1, 'REGISTER', 'reg', true), 'Expires: 3600'])],
+  ];
+  if (options)
+    out.push(
+      [true, msg(`OPTIONS sip:${sv} SIP/2.0`, [via('o'), ...common(1, 'OPTIONS', 'opt', false)])],
+      [
+        false,
+        msg('SIP/2.0 200 OK', [
+          via('o'),
+          ...common(1, 'OPTIONS', 'opt', true),
+          'Allow: INVITE, ACK, BYE, OPTIONS',
+        ]),
+      ],
+    );
+  out.push(
+    [
+      true,
+      msg(
+        `INVITE sip:echo@example.com SIP/2.0`,
+        [via('i'), ...common(1, 'INVITE', 'call', false), `Contact: <sip:${user}@${c}:${cport}>`],
+        sdp(c, 20000 + (i % 20000) * 2),
+      ),
+    ],
+    [false, msg('SIP/2.0 100 Trying', [via('i'), ...common(1, 'INVITE', 'call', false)])],
+    [
+      false,
+      msg(
+        'SIP/2.0 200 OK',
+        [via('i'), ...common(1, 'INVITE', 'call', true), `Contact: <sip:echo@${sv}:5060>`],
+        sdp(sv, 30000 + (i % 15000) * 2),
+      ),
+    ],
+  );
+  return out.map(([fromClient, text]) => [fromClient, Buffer.from(text, 'latin1')]);
+}
+
+/**
+ * `count` SIP flows from distinct clients to one registrar on `port`, all left open (live at the
+ * end of the capture), 10,000 flows a second: even ones over UDP, odd ones over TCP.
+ */
+export function sipFlows({ count, out, port = 5060 }) {
+  const w = new PcapWriter(out);
+  const server = addr10(0x000a0a);
+  for (let i = 0; i < count; i++) {
+    const client = addr10(0x100000 + i);
+    const cport = 1024 + (i % 60000);
+    const t = START_US + i * 100;
+    const udp = i % 2 === 0;
+    const msgs = sipDialogue(i, client, cport, server, udp ? 'UDP' : 'TCP', i % 4 < 2);
+    if (udp) {
+      msgs.forEach(([fromClient, data], k) => {
+        if (fromClient) w.udpData(t + k, client, cport, server, port, data);
+        else w.udpData(t + k, server, port, client, cport, data);
+      });
+      continue;
+    }
+    let cseq = Math.imul(i, 0x9e3779b1) >>> 0;
+    let sseq = Math.imul(i, 0x85ebca6b) >>> 0;
+    w.tcpData(t, client, cport, server, port, cseq, 0, 0x02, Buffer.alloc(0));
+    w.tcpData(t + 1, server, port, client, cport, sseq, cseq + 1, 0x12, Buffer.alloc(0));
+    cseq = (cseq + 1) >>> 0;
+    sseq = (sseq + 1) >>> 0;
+    w.tcpData(t + 2, client, cport, server, port, cseq, sseq, 0x10, Buffer.alloc(0));
+    msgs.forEach(([fromClient, data], k) => {
+      if (fromClient) {
+        w.tcpData(t + 3 + k, client, cport, server, port, cseq, sseq, 0x18, data);
+        cseq = (cseq + data.length) >>> 0;
+      } else {
+        w.tcpData(t + 3 + k, server, port, client, cport, sseq, cseq, 0x18, data);
+        sseq = (sseq + data.length) >>> 0;
+      }
+    });
   }
   return { packets: w.close(), flows: count };
 }
@@ -219,6 +377,7 @@ export function generateHostile(kind, options) {
   if (kind === 'old-hash-collisions') return oldHashCollisions(options);
   if (kind === 'udp-flows') return udpFlows(options);
   if (kind === 'syn-scan') return synScan(options);
+  if (kind === 'sip-flows') return sipFlows(options);
   throw new Error(`unknown kind ${kind}: ${KINDS.join(', ')}`);
 }
 

@@ -549,7 +549,44 @@ function binaryEdit(payload, r) {
   return out;
 }
 
-/** Damages the payloads of 1 to 4 packets (or swaps two packets' payloads). */
+/**
+ * The application protocol of a payload, for labelling payload mutations (so the campaign's report
+ * shows how many cases damaged each protocol): by content first (the recognisers' own markers),
+ * then by well-known port. Draws nothing from the PRNG, so labels never change which bytes a case has.
+ */
+export function payloadProtocol(at, payload) {
+  const ports = (...list) => list.includes(at.sport) || list.includes(at.dport);
+  const b = payload;
+  const text = b.length >= 4 ? b.subarray(0, Math.min(b.length, 2048)).toString('latin1') : '';
+  // SMB (MS-SMB2 2.2.1, MS-CIFS 2.2.3.1): the protocol id right after the 4-byte NetBIOS/direct-TCP header.
+  if (b.length >= 8 && (b[4] === 0xff || b[4] === 0xfe) && b.toString('latin1', 5, 8) === 'SMB') return 'smb';
+  if (ports(445, 139)) return 'smb';
+  // DCE/RPC connection-oriented PDU (C706 12.6.3.1): version 5, minor 0 or 1, packet type up to 20.
+  if (b.length >= 16 && b[0] === 5 && b[1] <= 1 && b[2] <= 20) return 'dcerpc';
+  if (ports(135)) return 'dcerpc';
+  if (at.proto === 17 && ports(67, 68)) return 'dhcp';
+  // TLS record (RFC 8446 5.1): content type 20-23, legacy version 3.x.
+  if (b.length >= 5 && b[0] >= 20 && b[0] <= 23 && b[1] === 3) return 'tls';
+  // STUN (RFC 5389 6) with the magic cookie, or MS-TURN (no cookie) on the TURN ports.
+  if (b.length >= 20 && (b[0] & 0xc0) === 0 && b.readUInt32BE(4) === 0x2112a442) return 'stun';
+  if (b.length >= 20 && (b[0] & 0xc0) === 0 && ports(3478, 3479, 3480, 3481)) return 'stun';
+  if (
+    /^(INVITE|ACK|BYE|CANCEL|OPTIONS|REGISTER|SUBSCRIBE|NOTIFY|INFO|MESSAGE|PRACK|UPDATE|REFER|SERVICE|BENOTIFY|NEGOTIATE) |^SIP\/2\.0 /.test(
+      text,
+    )
+  )
+    return /(^|\n)v=0\r?\n/.test(text) ? 'sip+sdp' : 'sip';
+  if (/^v=0\r?\n/.test(text)) return 'sdp';
+  if (/^(GET|POST|PUT|HEAD|CONNECT) |^HTTP\/1\./.test(text)) return 'http';
+  // RTP / RTCP (RFC 3550 5.1, 6.4): version 2 on UDP; payload types 200-207 are RTCP.
+  if (at.proto === 17 && b.length >= 8 && b[0] >> 6 === 2) return b[1] >= 200 && b[1] <= 207 ? 'rtcp' : 'rtp';
+  return at.proto === 6 ? 'tcp-other' : 'udp-other';
+}
+
+/**
+ * Damages the payloads of 1 to 4 packets (or swaps two packets' payloads); returns the protocols
+ * of the payloads it damaged (sorted, distinct), or false when there was no payload.
+ */
 function mutatePayloads(m, r) {
   const packets = packetsOf(m)
     .map((p) => ({ p, at: locate(p.data, p.linkType) }))
@@ -562,20 +599,23 @@ function mutatePayloads(m, r) {
     const b = r.pick(pool);
     const pa = a.p.data.subarray(a.at.payload, a.at.payloadEnd);
     const pb = b.p.data.subarray(b.at.payload, b.at.payloadEnd);
+    const protocols = [...new Set([payloadProtocol(a.at, pa), payloadProtocol(b.at, pb)])].sort();
     a.p.set(withPayload(a.p.data, a.at, Buffer.from(pb)));
     b.p.set(withPayload(b.p.data, b.at, Buffer.from(pa)));
-    return true;
+    return protocols;
   }
   const n = 1 + r.int(4);
+  const protocols = new Set();
   for (let i = 0; i < n; i++) {
     const x = r.pick(pool);
     const payload = x.p.data.subarray(x.at.payload, x.at.payloadEnd);
+    protocols.add(payloadProtocol(x.at, payload));
     const edited = isText(payload) && r.chance(0.8) ? textEdit(payload, r) : binaryEdit(payload, r);
     const max = 65535 - (x.at.payload - x.at.ip);
     x.p.set(withPayload(x.p.data, x.at, edited.length > max ? edited.subarray(0, max) : edited));
     x.at = locate(x.p.data, x.p.linkType) ?? x.at;
   }
-  return true;
+  return [...protocols].sort();
 }
 
 /** Damages 1-3 packets' link, IP and transport headers (the first 80 bytes). */
@@ -724,7 +764,9 @@ export function makeCase(corpus, seed, index) {
       else if (kind === 'tcp-sequence') {
         if (!tcpSequence(m, r)) mutateHeaders(m, r);
       } else if (kind === 'payload') {
-        if (!mutatePayloads(m, r)) mutateHeaders(m, r);
+        const protocols = mutatePayloads(m, r);
+        if (!protocols) mutateHeaders(m, r);
+        else applied[applied.length - 1] = `payload(${protocols.join(',')})`;
       } else if (kind === 'splice') {
         const other = parseCapture(r.pick(corpus).bytes);
         if (other !== null && other.kind === m.kind) {

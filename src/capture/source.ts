@@ -3,8 +3,9 @@
  * Compression is detected by the gzip magic (RFC 1952 section 2.3.1: 1f 8b), never by the file name.
  * Everything is pulled on demand, so memory stays bounded whatever the input size.
  */
-import { readSync } from 'node:fs';
-import { open, type FileHandle } from 'node:fs/promises';
+import { open as openCallback, readSync } from 'node:fs';
+import { open, stat, type FileHandle } from 'node:fs/promises';
+import { Socket } from 'node:net';
 import { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { CaptureError } from './errors.js';
@@ -139,22 +140,20 @@ export async function openSource(
   if (name === '-') return openStream(name, stdin as Readable);
   let handle: FileHandle;
   try {
+    if ((await stat(name)).isFIFO()) return await openFifo(name);
     handle = await open(name, 'r');
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    const why =
-      code === 'ENOENT'
-        ? 'no such file'
-        : code === 'EACCES'
-          ? 'permission denied'
-          : code === 'EISDIR'
-            ? 'is a directory'
-            : (err as Error).message;
-    throw new CaptureError(name, 0, `cannot open: ${why}`);
+    throw new CaptureError(name, 0, `cannot open: ${openFailure(err)}`);
   }
   try {
     const stat = await handle.stat();
     if (stat.isDirectory()) throw new CaptureError(name, 0, 'cannot open: is a directory');
+    // A character device cannot be read at a position (pread fails with ESPIPE): read it in
+    // order, as standard input is, and close the handle with the stream.
+    if (!stat.isFile()) {
+      const stream = handle.createReadStream({ autoClose: true, highWaterMark: 1 << 20 });
+      return await openStream(name, stream);
+    }
     const head = Buffer.alloc(2);
     const { bytesRead } = await handle.read(head, 0, 2, 0);
     if (bytesRead === 2 && head[0] === GZIP_MAGIC_0 && head[1] === GZIP_MAGIC_1) {
@@ -184,6 +183,32 @@ export async function openSource(
     await handle.close();
     throw err;
   }
+}
+
+function openFailure(err: unknown): string {
+  const code = (err as NodeJS.ErrnoException).code;
+  return code === 'ENOENT'
+    ? 'no such file'
+    : code === 'EACCES'
+      ? 'permission denied'
+      : code === 'EISDIR'
+        ? 'is a directory'
+        : (err as Error).message;
+}
+
+/**
+ * A named pipe: `mkfifo` fed by a capture still being taken, or a process substitution
+ * (`analyze <(tcpdump -w - ...)` passes /dev/fd/63). It cannot be read at a position (pread fails
+ * with ESPIPE), and a blocking read of it on the thread pool would keep the process alive after
+ * Ctrl-C until the writer sends more or closes. So it is read as standard input is: as a libuv
+ * pipe (non-blocking), which `destroy()` closes at once. The open itself waits for a writer, as
+ * `cat` does.
+ */
+async function openFifo(name: string): Promise<ByteSource> {
+  const fd = await new Promise<number>((resolve, reject) =>
+    openCallback(name, 'r', (err, fd) => (err ? reject(err) : resolve(fd))),
+  );
+  return openStream(name, new Socket({ fd, readable: true, writable: false }));
 }
 
 /** Wraps a stream (standard input, a pipe from tcpdump), decompressing it when it starts with the gzip magic. */

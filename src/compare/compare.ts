@@ -262,9 +262,28 @@ export async function compareCaptures(a: string, b: string, opts: CompareOptions
   ] as const)
     for (const n of s.notes) if (!/ flows beyond --max-records /.test(n)) notes.push(`${name}: ${n}`);
   const nat = (opts.nat ?? []).map((m) => m.text);
+  // Ctrl-C during either read: the comparison covers what both had read, and says so first.
+  const partial = sa.partial === true || sb.partial === true;
+  if (partial) {
+    const stopped = [sa, sb].flatMap((s) => s.captures.filter((c) => c.stopped === true));
+    const unread = (
+      [
+        [sa, a],
+        [sb, b],
+      ] as const
+    )
+      .filter(([s]) => s.captures.length === 0)
+      .map(([, name]) => name);
+    notes.unshift(
+      `partial report: the read was stopped${stopped.map((c) => ` after ${c.packets} packets of ${c.name}`).join(' and')}` +
+        `${unread.length > 0 ? `; ${unread.join(' and ')} not read` : ''}; packets not read count as neither seen nor lost`,
+    );
+  }
+  const faults = (sa.recognizer_faults ?? 0) + (sb.recognizer_faults ?? 0);
   const summary: AnalysisSummary = {
     tool: sa.tool,
     captures: [...sa.captures, ...sb.captures],
+    ...(partial ? { partial: true } : {}),
     packets: sa.packets + sb.packets,
     ...((sa.duplicates_dropped ?? 0) + (sb.duplicates_dropped ?? 0) > 0
       ? { duplicates_dropped: (sa.duplicates_dropped ?? 0) + (sb.duplicates_dropped ?? 0) }
@@ -281,6 +300,7 @@ export async function compareCaptures(a: string, b: string, opts: CompareOptions
     judged,
     verdicts,
     problems,
+    ...(faults > 0 ? { recognizer_faults: faults } : {}),
     notes,
   };
   const comparison: Comparison = {
