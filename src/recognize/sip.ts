@@ -555,7 +555,10 @@ interface SipDialog {
 }
 
 interface SipDirection {
+  /** Bytes of a message split across segments (null until one is; no storage between messages). */
   buf: StreamBuffer | null;
+  /** TCP: a payload of this direction was fed (a gap before the first one loses no framing). */
+  fed: boolean;
   /** Body bytes still to skip (a body larger than MAX_BODY). */
   skip: number;
   /** What parseSipMessage already knows about the message at the buffer's front. */
@@ -565,9 +568,27 @@ interface SipDirection {
   lost: boolean;
   /** WebSocket: the HTTP Upgrade head of this direction is behind us. */
   upgraded: boolean;
-  /** WebSocket: a fragmented message being collected. */
-  fragments: Buffer[];
+  /** WebSocket: a fragmented message being collected (null when none is). */
+  fragments: Buffer[] | null;
   fragmentBytes: number;
+}
+
+/**
+ * One message of the flow's first MAX_LOGGED, as the state keeps it: every field in the object
+ * from the start (one fixed shape; fields added later would each grow a property array), absent
+ * ones undefined or -1. `finish` turns it into the SipLogEntry the record lists.
+ */
+class SipLogRow {
+  constructor(
+    readonly fromOrig: boolean,
+    readonly ts: number,
+    readonly line: string,
+    readonly cseq: string | undefined,
+    readonly callId: string | undefined,
+    readonly via: string | undefined,
+    readonly contentType: string | undefined,
+    readonly contentLength: number,
+  ) {}
 }
 
 /** One message as app_detail lists it: the start line and the headers that identify it. */
@@ -584,8 +605,9 @@ interface SipLogEntry {
 
 export interface SipState {
   transport: 'udp' | 'tcp' | 'websocket';
-  log: SipLogEntry[];
-  dirs: [SipDirection, SipDirection];
+  log: SipLogRow[];
+  /** TCP and WebSocket stream state per direction (0 orig, 1 resp), made at its first payload. */
+  dirs: [SipDirection | null, SipDirection | null];
   messages: number;
   requests: Map<string, number>;
   responses: Map<number, number>;
@@ -596,7 +618,8 @@ export interface SipState {
   dialogsDropped: number;
   findings: Finding[];
   findingsDropped: number;
-  findingKeys: Set<string>;
+  /** The responses reported as findings (null until the first). */
+  findingKeys: Set<string> | null;
   keepalives: number;
   invalid: number;
   truncated: number;
@@ -609,12 +632,13 @@ export interface SipState {
 function newDirection(): SipDirection {
   return {
     buf: null,
+    fed: false,
     skip: 0,
     scanned: 0,
     need: 0,
     lost: false,
     upgraded: false,
-    fragments: [],
+    fragments: null,
     fragmentBytes: 0,
   };
 }
@@ -647,12 +671,12 @@ function errorSeverity(status: number, method: string): Finding['severity'] {
 
 function addErrorFinding(s: SipState, m: SipMessage, ts: number, fromOrig: boolean): void {
   const key = `${m.callId ?? ''}|${m.cseqNum}|${m.cseqMethod}|${m.status}`;
-  if (s.findingKeys.has(key)) return;
+  if (s.findingKeys?.has(key) === true) return;
   if (s.findings.length >= MAX_FINDINGS) {
     s.findingsDropped++;
     return;
   }
-  s.findingKeys.add(key);
+  (s.findingKeys ??= new Set()).add(key);
   const method = shortString(m.cseqMethod, 32);
   const reason = shortString(m.reason, 96);
   const detail: Record<string, unknown> = {
@@ -691,36 +715,87 @@ function recordSdp(d: SipDialog, m: SipMessage, sdp: SdpSummary, fromOrig: boole
   }
 }
 
-function logEntry(m: SipMessage, ctx: PacketContext): SipLogEntry {
-  const e: SipLogEntry = {
-    from: ctx.fromOrig ? 'orig' : 'resp',
-    ts: ctx.ts,
-    line: m.request ? shortString(`${m.method} ${m.uri}`, 128) : shortString(`${m.status} ${m.reason}`, 128),
-  };
-  if (m.cseqNum >= 0) e.cseq = shortString(`${m.cseqNum} ${m.cseqMethod}`, 48);
-  if (m.callId !== undefined) e.call_id = shortString(m.callId, 64);
-  if (m.via !== undefined) e.via = shortString(m.via, 96);
-  if (m.contentType !== undefined) e.content_type = shortString(m.contentType, 64);
-  if (m.contentLength >= 0) e.content_length = m.contentLength;
+/**
+ * The request methods of RFC 3261 and its extensions (RFC 3262, 3265, 3311, 3428, 3515, 3903,
+ * 6086), each held once however many flows and dialogs name it.
+ */
+const METHODS = new Map(
+  [
+    'INVITE',
+    'ACK',
+    'BYE',
+    'CANCEL',
+    'OPTIONS',
+    'REGISTER',
+    'PRACK',
+    'SUBSCRIBE',
+    'NOTIFY',
+    'PUBLISH',
+    'INFO',
+    'REFER',
+    'MESSAGE',
+    'UPDATE',
+    'SERVICE',
+    'NEGOTIATE',
+    'BENOTIFY',
+  ].map((m) => [m, m]),
+);
+
+/** A method name for the state: bounded, and the one shared string when it is a known method. */
+function methodName(method: string): string {
+  return METHODS.get(method) ?? shortString(method, 32);
+}
+
+function startLine(m: SipMessage): string {
+  return m.request ? shortString(`${m.method} ${m.uri}`, 128) : shortString(`${m.status} ${m.reason}`, 128);
+}
+
+/**
+ * The log row of a message; `line` is its start line, and `d` its dialog, whose Call-ID string
+ * the row shares when the two cuts are the same (a Call-ID of at most 64 characters).
+ */
+function logRow(m: SipMessage, ctx: PacketContext, line: string, d: SipDialog | undefined): SipLogRow {
+  let callId: string | undefined;
+  if (m.callId !== undefined)
+    callId = d !== undefined && m.callId.length <= 64 ? d.call_id : shortString(m.callId, 64);
+  return new SipLogRow(
+    ctx.fromOrig,
+    ctx.ts,
+    line,
+    m.cseqNum >= 0 ? shortString(`${m.cseqNum} ${m.cseqMethod}`, 48) : undefined,
+    callId,
+    m.via !== undefined ? shortString(m.via, 96) : undefined,
+    m.contentType !== undefined ? shortString(m.contentType, 64) : undefined,
+    m.contentLength,
+  );
+}
+
+function logEntry(r: SipLogRow): SipLogEntry {
+  const e: SipLogEntry = { from: r.fromOrig ? 'orig' : 'resp', ts: r.ts, line: r.line };
+  if (r.cseq !== undefined) e.cseq = r.cseq;
+  if (r.callId !== undefined) e.call_id = r.callId;
+  if (r.via !== undefined) e.via = r.via;
+  if (r.contentType !== undefined) e.content_type = r.contentType;
+  if (r.contentLength >= 0) e.content_length = r.contentLength;
   return e;
 }
 
 function handleMessage(s: SipState, m: SipMessage, v: Buffer, ctx: PacketContext): void {
   s.messages++;
-  if (s.log.length < MAX_LOGGED) s.log.push(logEntry(m, ctx));
+  const logged = s.log.length < MAX_LOGGED;
+  const line = logged || s.firstLine === undefined ? startLine(m) : '';
+  // The first message is also the first logged: first_line is the same string.
+  if (s.firstLine === undefined) s.firstLine = line;
+  const d = dialogFor(s, m);
+  if (logged) s.log.push(logRow(m, ctx, line, d));
   if (m.truncated) s.truncated++;
   if (m.bodySkipped > 0) s.skippedBodies++;
-  if (s.firstLine === undefined)
-    s.firstLine = m.request
-      ? shortString(`${m.method} ${m.uri}`, 128)
-      : shortString(`${m.status} ${m.reason}`, 128);
-  if (m.request) count(s.requests, shortString(m.method, 32));
+  if (m.request) count(s.requests, methodName(m.method));
   else count(s.responses, m.status);
   if (m.userAgent !== undefined && s.userAgent === undefined) s.userAgent = shortString(m.userAgent, 128);
   if (m.server !== undefined && s.server === undefined) s.server = shortString(m.server, 128);
-  const d = dialogFor(s, m);
   if (d !== undefined) {
-    const method = shortString(m.request ? m.method : m.cseqMethod, 32);
+    const method = methodName(m.request ? m.method : m.cseqMethod);
     if (method.length > 0 && d.methods.length < MAX_METHODS_PER_DIALOG && !d.methods.includes(method))
       d.methods.push(method);
     if (d.from === undefined && m.from !== undefined) d.from = shortString(m.from, 128);
@@ -757,17 +832,64 @@ function feedWhole(s: SipState, v: Buffer, ctx: PacketContext): void {
   }
 }
 
-/** TCP: appends to the direction's buffer and parses every complete message at its front. */
+/**
+ * Parses the complete messages at the front of `view` (the direction's stream from a message
+ * boundary on) and returns how many bytes of it are done with: all of them, but for an
+ * incomplete message at the end (whose progress goes into `d.scanned` / `d.need`).
+ */
+function parseFront(s: SipState, d: SipDirection, view: Buffer, ctx: PacketContext): number {
+  let pos = 0;
+  for (;;) {
+    const q = skipCrlf(view, pos, view.length);
+    if (q > pos) {
+      s.keepalives++;
+      pos = q;
+      continue;
+    }
+    const v = pos === 0 ? view : view.subarray(pos);
+    if (v.length === 0 || v.length < d.need) return pos;
+    parsed.scanned = d.scanned;
+    const n = parseSipMessage(v, true, parsed);
+    if (n === NEED_MORE) {
+      d.scanned = parsed.scanned;
+      d.need = parsed.need;
+      return pos;
+    }
+    d.scanned = 0;
+    d.need = 0;
+    if (n === INVALID) {
+      s.invalid++;
+      d.lost = true;
+      return view.length;
+    }
+    handleMessage(s, parsed.msg, v, ctx);
+    if (n > v.length) {
+      d.skip = n - v.length;
+      return view.length;
+    }
+    pos += n;
+  }
+}
+
+/**
+ * TCP: parses every complete message of the stream, the bytes of an incomplete one kept in the
+ * direction's buffer until the rest arrives. A segment that starts at a message boundary with
+ * nothing buffered (most of them) is parsed where it is: the buffer gets storage only for a
+ * message split across segments, and gives it back as soon as that message is complete, so a
+ * live flow between messages holds no stream bytes.
+ */
 function feedStream(s: SipState, d: SipDirection, p: Payload, ctx: PacketContext): void {
   let off = p.offset;
   let len = p.length;
-  if (ctx.gap && d.buf !== null) {
-    d.buf.clear();
+  // Missing bytes after the direction's first payload: framing is lost until a message starts.
+  if (ctx.gap && d.fed) {
+    d.buf?.clear();
     d.skip = 0;
     d.scanned = 0;
     d.need = 0;
     d.lost = true;
   }
+  d.fed = true;
   if (d.skip > 0) {
     const k = Math.min(d.skip, len);
     d.skip -= k;
@@ -784,6 +906,19 @@ function feedStream(s: SipState, d: SipDirection, p: Payload, ctx: PacketContext
     len -= q - off;
     off = q;
   }
+  const buffered = d.buf !== null && d.buf.length > 0;
+  if (!buffered && len <= STREAM_LIMIT) {
+    const view = p.buf.subarray(off, off + len);
+    const done = parseFront(s, d, view, ctx);
+    if (done < len && !(d.buf ??= new StreamBuffer(STREAM_LIMIT)).append(view, done, len - done)) {
+      d.buf.clear();
+      d.scanned = 0;
+      d.need = 0;
+      d.lost = true;
+      s.invalid++;
+    }
+    return;
+  }
   if (d.buf === null) d.buf = new StreamBuffer(STREAM_LIMIT);
   if (!d.buf.append(p.buf, off, len)) {
     d.buf.clear();
@@ -793,38 +928,9 @@ function feedStream(s: SipState, d: SipDirection, p: Payload, ctx: PacketContext
     s.invalid++;
     return;
   }
-  for (;;) {
-    const view = d.buf.view();
-    const q = skipCrlf(view, 0, view.length);
-    if (q > 0) {
-      s.keepalives++;
-      d.buf.consume(q);
-      continue;
-    }
-    if (view.length === 0 || view.length < d.need) return;
-    parsed.scanned = d.scanned;
-    const n = parseSipMessage(view, true, parsed);
-    if (n === NEED_MORE) {
-      d.scanned = parsed.scanned;
-      d.need = parsed.need;
-      return;
-    }
-    d.scanned = 0;
-    d.need = 0;
-    if (n === INVALID) {
-      s.invalid++;
-      d.buf.clear();
-      d.lost = true;
-      return;
-    }
-    handleMessage(s, parsed.msg, view, ctx);
-    if (n > view.length) {
-      d.skip = n - view.length;
-      d.buf.clear();
-      return;
-    }
-    d.buf.consume(n);
-  }
+  const done = parseFront(s, d, d.buf.view(), ctx);
+  if (done >= d.buf.length) d.buf.clear();
+  else d.buf.consume(done);
 }
 
 /** RFC 6455 section 5.2 frames after the Upgrade; each complete text/binary message is SIP. */
@@ -887,15 +993,16 @@ function feedWebSocket(s: SipState, d: SipDirection, p: Payload, ctx: PacketCont
       if ((b0 & 0x40) !== 0) s.wsCompressed++;
       else if (d.fragmentBytes + len <= MAX_HEADER + MAX_BODY) {
         if (opcode !== 0) {
-          d.fragments = [];
+          d.fragments = null;
           d.fragmentBytes = 0;
         }
-        d.fragments.push(data);
+        const fragments = (d.fragments ??= []);
+        fragments.push(data);
         d.fragmentBytes += len;
         if ((b0 & 0x80) !== 0) {
-          feedWhole(s, d.fragments.length === 1 ? d.fragments[0] : Buffer.concat(d.fragments), ctx);
-          d.fragments = [];
+          d.fragments = null;
           d.fragmentBytes = 0;
+          feedWhole(s, fragments.length === 1 ? fragments[0] : Buffer.concat(fragments), ctx);
         }
       }
     }
@@ -933,7 +1040,7 @@ export const sip: Recognizer<SipState> = {
     return {
       transport: ctx.transport,
       log: [],
-      dirs: [newDirection(), newDirection()],
+      dirs: [null, null],
       messages: 0,
       requests: new Map(),
       responses: new Map(),
@@ -941,7 +1048,7 @@ export const sip: Recognizer<SipState> = {
       dialogsDropped: 0,
       findings: [],
       findingsDropped: 0,
-      findingKeys: new Set(),
+      findingKeys: null,
       keepalives: 0,
       invalid: 0,
       truncated: 0,
@@ -956,11 +1063,17 @@ export const sip: Recognizer<SipState> = {
     if (s.transport === 'tcp' && s.messages === 0 && s.wsFrames === 0 && ctx.fromOrig) {
       if (sipWebSocketUpgrade(p.buf, p.offset, p.offset + p.length)) s.transport = 'websocket';
     }
-    const d = s.dirs[ctx.fromOrig ? 0 : 1];
     if (s.transport === 'udp') feedWhole(s, p.buf.subarray(p.offset, p.offset + p.length), ctx);
-    else if (s.transport === 'websocket') feedWebSocket(s, d, p, ctx);
-    else feedStream(s, d, p, ctx);
-    return s.messages < MAX_MESSAGES;
+    else {
+      const i = ctx.fromOrig ? 0 : 1;
+      const d = (s.dirs[i] ??= newDirection());
+      if (s.transport === 'websocket') feedWebSocket(s, d, p, ctx);
+      else feedStream(s, d, p, ctx);
+    }
+    if (s.messages < MAX_MESSAGES) return true;
+    // Done looking: the stream state and its buffers go now, not when the flow ends.
+    s.dirs[0] = s.dirs[1] = null;
+    return false;
   },
 
   finish(s: SipState, end: FlowEnd): AppResult {
@@ -980,7 +1093,7 @@ export const sip: Recognizer<SipState> = {
     if (s.userAgent !== undefined) detail.user_agent = s.userAgent;
     if (s.server !== undefined) detail.server = s.server;
     if (s.dialogs.length > 0) detail.dialogs = s.dialogs.map(dialogDetail);
-    detail.first_messages = s.log;
+    detail.first_messages = s.log.map(logEntry);
     if (s.dialogsDropped > 0) detail.dialogs_dropped_messages = s.dialogsDropped;
     if (s.keepalives > 0) detail.keepalives = s.keepalives;
     if (s.invalid > 0) detail.unparsed = s.invalid;

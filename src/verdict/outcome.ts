@@ -86,6 +86,23 @@ export function networkOutcome(rec: FlowRecord, captureEnd: number, answeredBy?:
                 ? `the capture started mid-connection (no handshake seen); packets flowed both ways (${both}, conn_state ${rec.conn_state})`
                 : `the capture started mid-connection and saw one direction only (conn_state ${rec.conn_state})`,
           };
+        // Zeek's S1 also covers `Sh`: a SYN and its SYN-ACK, then nothing from the originator (no ACK,
+        // no data: no upper-case A, D or F in the history). The handshake did not complete: the
+        // SYN-ACK did not reach the originator, or its ACK was lost on the way back.
+        if (rec.conn_state === 'S1' && !/[ADF]/.test(rec.history)) {
+          const acks = `${plural(rec.resp_pkts, 'packet')} from the responder`;
+          // One SYN-ACK just before the end may still have had its ACK coming; a resent one means
+          // the responder waited for it (RFC 6298 section 5: at least a second) in vain.
+          if (rec.end_reason === 'end-of-capture' && nearEnd && rec.resp_pkts <= 1)
+            return {
+              network: 'incomplete',
+              reason: `the responder answered the SYN (${acks}) and the capture ended before the originator's ACK (history ${rec.history})`,
+            };
+          return {
+            network: 'one-way',
+            reason: `the responder answered the SYN (${acks}) but the originator never acknowledged it (history ${rec.history}): the SYN-ACK did not reach it, or its ACK was lost on the way back`,
+          };
+        }
         // Established and never closed before the capture ended: it worked, but the capture ended mid-flow.
         if (rec.conn_state === 'S1' && rec.end_reason === 'end-of-capture')
           return {

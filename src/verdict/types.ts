@@ -26,7 +26,8 @@ import type { Fit } from './protocol-fit.js';
  * datagrams both ways). `no-answer`: nothing came back (SYN unanswered, UDP without reply).
  * `refused`: TCP reset to the SYN, ICMP port-unreachable, or a reset that a device on the path
  * sent into an established connection. `filtered`: ICMP administratively prohibited, host or net
- * unreachable. `one-way`: media or a UDP stream in one direction only. `incomplete`: the capture
+ * unreachable. `one-way`: media or a UDP stream in one direction only, or a TCP handshake whose
+ * SYN-ACK was never acknowledged (history `Sh`). `incomplete`: the capture
  * started or ended mid-flow. `not-judged`: not TCP or UDP (ICMP, other IP protocols).
  */
 export const NETWORK_OUTCOMES = [
