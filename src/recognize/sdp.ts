@@ -11,7 +11,7 @@
  * no regular expression ever sees more than a short line of packet text.
  */
 import { createRequire } from 'node:module';
-import { shortString } from './text.js';
+import { commonString, shortString } from './text.js';
 
 /** sdp-transform is loaded with the first SDP body, not at startup (most runs never see one). */
 let sdpTransform: typeof import('sdp-transform') | undefined;
@@ -112,6 +112,12 @@ function int(v: unknown): number {
   return n <= 0xffffffff ? n : 0;
 }
 
+/** text() for a field of few values (media type, protocol, direction, transport): held once across flows. */
+function word(s: unknown, max = 64): string | undefined {
+  const t = text(s, max);
+  return t === undefined ? undefined : commonString(t);
+}
+
 /** The raw text of a field (for prefix checks on unparsed lines), or undefined. */
 function raw(v: unknown): string | undefined {
   if (typeof v === 'string') return v;
@@ -144,17 +150,17 @@ function ice19(parts: string[], syntax: string): SdpCandidate | undefined {
   const c: SdpCandidate = {
     foundation: text(parts[0], 32),
     component: int(parts[1]),
-    transport: text(parts[2], 16) ?? '',
+    transport: word(parts[2], 16) ?? '',
     priority: text(parts[3], 16),
     ip: text(parts[4], 64) ?? '',
     port,
-    type: text(parts[7], 16),
+    type: word(parts[7], 16),
     syntax,
   };
   for (let i = 8; i + 1 < parts.length; i += 2) {
     if (parts[i] === 'raddr') c.raddr = text(parts[i + 1], 64);
     else if (parts[i] === 'rport') c.rport = int(parts[i + 1]);
-    else if (parts[i] === 'tcptype') c.tcptype = text(parts[i + 1], 16);
+    else if (parts[i] === 'tcptype') c.tcptype = word(parts[i + 1], 16);
   }
   return c;
 }
@@ -166,7 +172,7 @@ function msIce1(parts: string[]): SdpCandidate | undefined {
   if ((port === 0 && parts[6] !== '0') || !decimalFraction(parts[4])) return undefined;
   return {
     component: int(parts[1]),
-    transport: text(parts[3], 16) ?? '',
+    transport: word(parts[3], 16) ?? '',
     priority: text(parts[4], 16),
     ip: text(parts[5], 64) ?? '',
     port,
@@ -191,16 +197,16 @@ function parsedCandidate(v: unknown): SdpCandidate | undefined {
   const out: SdpCandidate = {
     foundation: text(c.foundation, 32),
     component: int(c.component),
-    transport: text(c.transport, 16) ?? '',
+    transport: word(c.transport, 16) ?? '',
     priority: text(c.priority, 16),
     ip: text(c.ip) ?? '',
     port: int(c.port),
-    type: text(c.type, 16),
+    type: word(c.type, 16),
     syntax: 'ice',
   };
   if (c.raddr !== undefined) out.raddr = text(c.raddr);
   if (c.rport !== undefined) out.rport = int(c.rport);
-  if (c.tcptype !== undefined) out.tcptype = text(c.tcptype, 16);
+  if (c.tcptype !== undefined) out.tcptype = word(c.tcptype, 16);
   return out;
 }
 
@@ -216,7 +222,9 @@ export function summarizeSdp(body: string): SdpSummary | undefined {
   if (sdp === undefined || !Array.isArray(sdp.media)) return undefined;
   const session = text(record(sdp.connection)?.ip);
   const summary: SdpSummary = { media: [] };
-  const origin = text(record(sdp.origin)?.address);
+  let origin = text(record(sdp.origin)?.address);
+  // The origin's address is most often the session's: one string for both.
+  if (origin !== undefined && origin === session) origin = session;
   if (origin !== undefined) summary.origin_address = origin;
   if (session !== undefined) summary.address = session;
   let unparsed = 0;
@@ -228,12 +236,13 @@ export function summarizeSdp(body: string): SdpSummary | undefined {
       continue;
     }
     const media: SdpMedia = {
-      type: text(m.type, 32) ?? '',
+      type: word(m.type, 32) ?? '',
       port: int(m.port),
-      protocol: text(m.protocol, 32) ?? '',
+      protocol: word(m.protocol, 32) ?? '',
       candidates: [],
     };
-    const address = text(record(m.connection)?.ip) ?? session;
+    let address = text(record(m.connection)?.ip) ?? session;
+    if (address !== undefined && address === session) address = session;
     if (address !== undefined) media.address = address;
     const rtcp = record(m.rtcp);
     if (rtcp !== undefined) {
@@ -241,9 +250,9 @@ export function summarizeSdp(body: string): SdpSummary | undefined {
       const rtcpAddress = text(rtcp.address);
       if (rtcpAddress !== undefined) media.rtcp_address = rtcpAddress;
     }
-    const payloads = text(m.payloads, 64);
+    const payloads = word(m.payloads, 64);
     if (payloads !== undefined) media.payloads = payloads;
-    const direction = text(m.direction, 16) ?? text(sdp.direction, 16);
+    const direction = word(m.direction, 16) ?? word(sdp.direction, 16);
     if (direction !== undefined) media.direction = direction;
     if (list(m.crypto).length > 0) media.crypto = true;
     const ufrag = text(m.iceUfrag, 32) ?? text(sdp.iceUfrag, 32);
@@ -273,8 +282,11 @@ export function summarizeSdp(body: string): SdpSummary | undefined {
         else unparsed++;
       } else unparsed++;
     }
+    // Exactly as long as they are (push leaves room for 17): these live as long as the flow.
+    media.candidates = media.candidates.slice();
     summary.media.push(media);
   }
+  summary.media = summary.media.slice();
   unparsed += list(sdp.invalid).length;
   if (unparsed > 0) summary.unparsed_lines = unparsed;
   return summary;

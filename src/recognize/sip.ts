@@ -24,7 +24,7 @@
  */
 import { StreamBuffer } from './stream.js';
 import { summarizeSdp, type SdpSummary } from './sdp.js';
-import { shortString } from './text.js';
+import { commonString, shortString } from './text.js';
 import type { AppResult, FlowEnd, Finding, PacketContext, Payload, Recognizer } from './types.js';
 
 /** Largest header section parsed; beyond it the bytes are not a SIP message we handle. */
@@ -609,8 +609,11 @@ export interface SipState {
   /** TCP and WebSocket stream state per direction (0 orig, 1 resp), made at its first payload. */
   dirs: [SipDirection | null, SipDirection | null];
   messages: number;
-  requests: Map<string, number>;
-  responses: Map<number, number>;
+  /**
+   * Messages per request method (a string key) and per response status (a number key), as
+   * key, count pairs in the order first seen: one small array instead of two Maps.
+   */
+  tallies: (string | number)[];
   firstLine?: string;
   userAgent?: string;
   server?: string;
@@ -643,10 +646,49 @@ function newDirection(): SipDirection {
   };
 }
 
-function count<K>(map: Map<K, number>, key: K): void {
-  const n = map.get(key);
-  if (n !== undefined) map.set(key, n + 1);
-  else if (map.size < MAX_COUNTS) map.set(key, 1);
+/**
+ * `a` with `x` appended, as a new array of exactly the length it needs. The per-flow lists grow
+ * by one now and then and live as long as the flow: a push would give each of them room for 17
+ * elements (V8 grows a backing store by half plus 16), which for a flow's two or three dialogs,
+ * methods and messages is most of what the list costs.
+ */
+function appended<T>(a: T[], x: T): T[] {
+  return a.concat([x]);
+}
+
+/** Counts `key` in the tallies; a new key only while its kind (method or status) has fewer than MAX_COUNTS. */
+function count(s: SipState, key: string | number): void {
+  const t = s.tallies;
+  let kinds = 0;
+  for (let i = 0; i < t.length; i += 2) {
+    if (t[i] === key) {
+      t[i + 1] = (t[i + 1] as number) + 1;
+      return;
+    }
+    if (typeof t[i] === typeof key) kinds++;
+  }
+  if (kinds < MAX_COUNTS) s.tallies = t.concat([key, 1]);
+}
+
+/** A string equal to `text` that the flow's dialogs hold already (From, To and tags repeat), else `text`. */
+function dialogString(s: SipState, text: string): string {
+  for (const d of s.dialogs) {
+    if (d.from === text) return d.from;
+    if (d.to === text) return d.to;
+    if (d.from_tag === text) return d.from_tag;
+    if (d.to_tag === text) return d.to_tag;
+  }
+  return text;
+}
+
+/** A string equal to `text` that the flow's log rows hold already (Via and CSeq repeat in responses), else `text`. */
+function logString(s: SipState, text: string): string {
+  for (const r of s.log) {
+    if (r.via === text) return r.via;
+    if (r.cseq === text) return r.cseq;
+    if (r.line === text) return r.line;
+  }
+  return text;
 }
 
 function dialogFor(s: SipState, m: SipMessage): SipDialog | undefined {
@@ -658,7 +700,7 @@ function dialogFor(s: SipState, m: SipMessage): SipDialog | undefined {
     return undefined;
   }
   const d: SipDialog = { call_id: id, methods: [], bye: false, sdp_bodies: 0 };
-  s.dialogs.push(d);
+  s.dialogs = appended(s.dialogs, d);
   return d;
 }
 
@@ -746,15 +788,24 @@ function methodName(method: string): string {
   return METHODS.get(method) ?? shortString(method, 32);
 }
 
+/** The start line as reported; a status line ("200 OK") is held once across flows. */
 function startLine(m: SipMessage): string {
-  return m.request ? shortString(`${m.method} ${m.uri}`, 128) : shortString(`${m.status} ${m.reason}`, 128);
+  return m.request
+    ? shortString(`${m.method} ${m.uri}`, 128)
+    : commonString(shortString(`${m.status} ${m.reason}`, 128));
 }
 
 /**
  * The log row of a message; `line` is its start line, and `d` its dialog, whose Call-ID string
  * the row shares when the two cuts are the same (a Call-ID of at most 64 characters).
  */
-function logRow(m: SipMessage, ctx: PacketContext, line: string, d: SipDialog | undefined): SipLogRow {
+function logRow(
+  s: SipState,
+  m: SipMessage,
+  ctx: PacketContext,
+  line: string,
+  d: SipDialog | undefined,
+): SipLogRow {
   let callId: string | undefined;
   if (m.callId !== undefined)
     callId = d !== undefined && m.callId.length <= 64 ? d.call_id : shortString(m.callId, 64);
@@ -762,10 +813,10 @@ function logRow(m: SipMessage, ctx: PacketContext, line: string, d: SipDialog | 
     ctx.fromOrig,
     ctx.ts,
     line,
-    m.cseqNum >= 0 ? shortString(`${m.cseqNum} ${m.cseqMethod}`, 48) : undefined,
+    m.cseqNum >= 0 ? logString(s, shortString(`${m.cseqNum} ${m.cseqMethod}`, 48)) : undefined,
     callId,
-    m.via !== undefined ? shortString(m.via, 96) : undefined,
-    m.contentType !== undefined ? shortString(m.contentType, 64) : undefined,
+    m.via !== undefined ? logString(s, shortString(m.via, 96)) : undefined,
+    m.contentType !== undefined ? commonString(shortString(m.contentType, 64)) : undefined,
     m.contentLength,
   );
 }
@@ -787,21 +838,21 @@ function handleMessage(s: SipState, m: SipMessage, v: Buffer, ctx: PacketContext
   // The first message is also the first logged: first_line is the same string.
   if (s.firstLine === undefined) s.firstLine = line;
   const d = dialogFor(s, m);
-  if (logged) s.log.push(logRow(m, ctx, line, d));
+  if (logged) s.log = appended(s.log, logRow(s, m, ctx, line, d));
   if (m.truncated) s.truncated++;
   if (m.bodySkipped > 0) s.skippedBodies++;
-  if (m.request) count(s.requests, methodName(m.method));
-  else count(s.responses, m.status);
+  count(s, m.request ? methodName(m.method) : m.status);
   if (m.userAgent !== undefined && s.userAgent === undefined) s.userAgent = shortString(m.userAgent, 128);
   if (m.server !== undefined && s.server === undefined) s.server = shortString(m.server, 128);
   if (d !== undefined) {
     const method = methodName(m.request ? m.method : m.cseqMethod);
     if (method.length > 0 && d.methods.length < MAX_METHODS_PER_DIALOG && !d.methods.includes(method))
-      d.methods.push(method);
-    if (d.from === undefined && m.from !== undefined) d.from = shortString(m.from, 128);
-    if (d.to === undefined && m.to !== undefined) d.to = shortString(m.to, 128);
-    if (d.from_tag === undefined && m.fromTag !== undefined) d.from_tag = shortString(m.fromTag, 64);
-    if (d.to_tag === undefined && m.toTag !== undefined) d.to_tag = shortString(m.toTag, 64);
+      d.methods = appended(d.methods, method);
+    if (d.from === undefined && m.from !== undefined) d.from = dialogString(s, shortString(m.from, 128));
+    if (d.to === undefined && m.to !== undefined) d.to = dialogString(s, shortString(m.to, 128));
+    if (d.from_tag === undefined && m.fromTag !== undefined)
+      d.from_tag = dialogString(s, shortString(m.fromTag, 64));
+    if (d.to_tag === undefined && m.toTag !== undefined) d.to_tag = dialogString(s, shortString(m.toTag, 64));
     if (!m.request && m.status >= 200 && m.cseqMethod.toUpperCase() === 'INVITE') d.invite_status = m.status;
     if (m.request && m.method === 'BYE') d.bye = true;
     const sdp = sdpOf(m, v);
@@ -1042,8 +1093,7 @@ export const sip: Recognizer<SipState> = {
       log: [],
       dirs: [null, null],
       messages: 0,
-      requests: new Map(),
-      responses: new Map(),
+      tallies: [],
       dialogs: [],
       dialogsDropped: 0,
       findings: [],
@@ -1080,9 +1130,13 @@ export const sip: Recognizer<SipState> = {
     void end;
     if (s.messages === 0) return { app: 'unknown', confidence: 0, detail: {}, findings: [] };
     const requests: Record<string, number> = {};
-    for (const [k, n] of s.requests) requests[k] = n;
     const responses: Record<string, number> = {};
-    for (const [k, n] of s.responses) responses[String(k)] = n;
+    const t = s.tallies;
+    for (let i = 0; i < t.length; i += 2) {
+      const k = t[i];
+      if (typeof k === 'string') requests[k] = t[i + 1] as number;
+      else responses[String(k)] = t[i + 1] as number;
+    }
     const detail: Record<string, unknown> = {
       transport: s.transport,
       messages: s.messages,

@@ -84,3 +84,23 @@ export function shortString(text: string, max = 128): string {
 export function hex(buf: Buffer, offset: number, length: number): string {
   return buf.toString('hex', offset, offset + length);
 }
+
+/** Most strings `common` holds; past that it hands strings back as they are. */
+const COMMON_MAX = 1024;
+const COMMON_LONGEST = 48;
+const common = new Map<string, string>();
+
+/**
+ * The one copy of a short string that many flows report alike (an SDP media type, protocol or
+ * direction, a Content-Type, a SIP reason phrase): the first copy seen is kept and handed to
+ * every later flow that has the same text, so 30,000 flows' "RTP/AVP" are one string, not
+ * 30,000. Bounded (COMMON_MAX strings of at most COMMON_LONGEST characters, first come), so a
+ * capture full of distinct values costs the table a few tens of KB and then nothing more.
+ */
+export function commonString(text: string): string {
+  if (text.length > COMMON_LONGEST) return text;
+  const held = common.get(text);
+  if (held !== undefined) return held;
+  if (common.size < COMMON_MAX) common.set(text, text);
+  return text;
+}
