@@ -8,7 +8,7 @@
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { packageVersion } from './version.js';
 import type { Topology } from '../topology/topology.js';
-import { DEFAULT_MAX_RECORDS } from '../verdict/analyze.js';
+import { COMPARE_MAX_RECORDS } from '../verdict/analyze.js';
 import type { LoadedCatalog } from '../verdict/catalog-access.js';
 import { compareCaptures } from '../compare/compare.js';
 import { DEFAULT_MAX_PACKETS } from '../compare/evidence.js';
@@ -129,7 +129,7 @@ export function registerCompare(program: Command): void {
     )
     .option(
       '--max-records <n>',
-      `flows kept per capture (beyond, they are judged and counted, not compared; default ${DEFAULT_MAX_RECORDS})`,
+      `flows kept per capture (beyond, they are judged and counted, not compared; default ${COMPARE_MAX_RECORDS})`,
       positiveInt('--max-records', 50_000_000),
     )
     .option(
