@@ -121,7 +121,7 @@ export async function analyzeCaptures(
   const given = opts.topology ?? emptyTopology();
   const inferring = given.source === 'none' || opts.infer === true;
   const streaming = opts.stream === true && !inferring;
-  const inference = new RoleInference();
+  const inference = new RoleInference(loaded.listenPorts);
   const seed = opts.seed ?? 0;
   const records: FlowRecord[] = [];
   const judged: JudgedFlow[] = [];
@@ -241,6 +241,12 @@ export async function analyzeCaptures(
       `${overflowed} flows beyond --max-records ${maxRecords} were judged as they ended: they count in the verdicts and roles but are not listed, and are not linked across flows` +
         (inferring ? '; roles were inferred from the flows before them' : ''),
     );
+  if (inferring && inference.capped()) {
+    const d = inference.dropped;
+    notes.push(
+      `role inference kept bounded evidence: ${d.listens + d.contacts + d.hosts} flows' evidence was not kept (${d.hosts} from hosts beyond the first 100,000, ${d.contacts + d.listens} beyond the evidence bounds); roles rest on the evidence kept`,
+    );
+  }
   for (const scan of scans.scans().slice(0, 5)) notes.push(scanNote(scan));
   for (const f of faults.first.slice(0, FAULT_NOTES)) notes.push(faultWarning(f));
   if (faults.count > FAULT_NOTES)
