@@ -230,7 +230,14 @@ async function compareRun(
   const complete = run.interrupted === undefined;
   const partial = await output.close(complete);
   for (const [point, r] of Object.entries(runs))
-    for (const line of summaryLines(r.captures, r.stats, r.duplicates))
+    for (const line of summaryLines(
+      r.captures,
+      r.stats,
+      r.duplicates,
+      // Each line gets "a: " or two more spaces in front: the room for them.
+      process.stderr.isTTY ? terminalWidth(process.env, process.stderr.columns) - 3 : undefined,
+      r.recognizerFaults,
+    ))
       run.say(`${line.startsWith('  ') ? '  ' : `${point}: `}${line}`);
   if (partial !== undefined) run.say(`lync-port-audit: interrupted: the partial report is in ${partial}`);
   if (pcap !== undefined && !run.outputFailed) {
