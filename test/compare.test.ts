@@ -18,7 +18,7 @@ import {
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { spawn, spawnSync } from 'node:child_process';
-import { BIN, parseNdjson, runCli } from './helpers/cli.js';
+import { BIN, parseNdjson, runCli, runCliAsync } from './helpers/cli.js';
 import { LAB_DIR, storedCapture } from './helpers/lab.js';
 import { REPO_ROOT } from './helpers/shared.js';
 import { browserSkipReason, launchBrowser, openReport } from './helpers/browser.js';
@@ -270,47 +270,26 @@ function feedFifo(path: string, bytes: Buffer, hold = false): WriteStream {
 describe('compare: captures from named pipes (a capture still being taken), and Ctrl-C', () => {
   const [client, server] = pair('reset-by-router');
 
-  it('a named pipe reads as the file it carries (it cannot be read at a position)', () => {
+  it('a named pipe reads as the file it carries (it cannot be read at a position)', async () => {
     const fifo = join(dir, 'client.fifo');
     feedFifo(fifo, readFileSync(client));
     // Asynchronous: the pipe is fed from this process while the child reads it.
-    return new Promise<void>((resolve, reject) => {
-      const child = spawn(process.execPath, [
-        BIN,
-        'compare',
-        '--no-progress',
-        '--topology',
-        topology,
-        '--format',
-        'json',
-        fifo,
-        server,
-      ]);
-      const out: Buffer[] = [];
-      child.stdout.on('data', (c: Buffer) => out.push(c));
-      child.on('error', reject);
-      child.on('close', (status) => {
-        try {
-          expect(status).toBe(0);
-          const piped = JSON.parse(Buffer.concat(out).toString('utf8')) as Comparison;
-          const files = json(client, server);
-          const view = (c: Comparison): unknown[] =>
-            c.flows.map((f) => [
-              f.seen_at,
-              f.lost_a_to_b,
-              f.lost_b_to_a,
-              f.injected,
-              f.path.finding,
-              f.verdict,
-            ]);
-          expect(view(piped)).toEqual(view(files));
-          expect(piped.summary.partial).toBeUndefined();
-          resolve();
-        } catch (err) {
-          reject(err instanceof Error ? err : new Error(String(err)));
-        }
-      });
-    });
+    const run = await runCliAsync([
+      'compare',
+      '--no-progress',
+      '--topology',
+      topology,
+      '--format',
+      'json',
+      fifo,
+      server,
+    ]);
+    expect(run.status, run.stderr).toBe(0);
+    const piped = JSON.parse(run.stdout) as Comparison;
+    const view = (c: Comparison): unknown[] =>
+      c.flows.map((f) => [f.seen_at, f.lost_a_to_b, f.lost_b_to_a, f.injected, f.path.finding, f.verdict]);
+    expect(view(piped)).toEqual(view(json(client, server)));
+    expect(piped.summary.partial).toBeUndefined();
   });
 
   it('Ctrl-C while the first capture is still arriving: FILE.partial says partial, nothing is judged lost', async () => {

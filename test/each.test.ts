@@ -181,6 +181,20 @@ describe('analyze --format summary, then merge', () => {
     expect(none.stderr).toMatch(/missing\.json: cannot read: ENOENT/);
   });
 
+  it('a capture given instead of its summary is named as one, in one line, and the rest is merged', () => {
+    const capture = join(REPO_ROOT, 'samples', 'edge-udp-blocked', 'capture.pcapng');
+    const m = runCli(['merge', '--format', 'json', capture, files[1]]);
+    expect(m.status).toBe(2);
+    const lines = m.stderr.trim().split('\n');
+    expect(lines).toEqual([
+      `lync-port-audit: ${capture}: is a pcapng capture, not a summary: merge combines what \`analyze --format summary\` writes (or run \`analyze --each\` on the captures)`,
+      expect.stringMatching(
+        /^lync-port-audit: merged 1 capture summary: [\d,]+ packets?, [\d,]+ flows?, [\d,]+ problems?$/,
+      ),
+    ]);
+    expect((JSON.parse(m.stdout) as Merged).captures).toHaveLength(1);
+  });
+
   it('exits 1 with --fail-on when the merged flows have such verdicts', () => {
     const ok = files.filter((_, i) => all[i] !== broken);
     expect(runCli(['merge', '--fail-on', 'any', ...ok]).status).toBe(1);

@@ -143,4 +143,29 @@ describe('the run summary on stderr', () => {
       rmSync(dir, { recursive: true, force: true });
     }
   });
+
+  it('escapes before it wraps: a file name with control bytes still fits, and no break splits an escape', async () => {
+    const { readFlows } = await import('../src/flow/read.js');
+    const { summaryLines } = await import('../src/cli/summary.js');
+    const { copyFileSync, rmSync, mkdtempSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const dir = mkdtempSync(join(tmpdir(), 'lpa-summary-'));
+    // A name a hostile sender of a capture could choose: escape sequences that would clear the screen.
+    const named = join(dir, 'capture\x1b[2J\x1b[H\x07\x1b[31mfrom-the-mail\x1b[0m.pcapng');
+    copyFileSync(join(REPO_ROOT, 'samples', 'edge-udp-blocked', 'capture.pcapng'), named);
+    try {
+      const r = await readFlows([named], { onFlow: () => undefined });
+      const narrow = summaryLines(r.captures, r.stats, r.duplicates, 40);
+      for (const l of narrow) {
+        expect(l.length, l).toBeLessThanOrEqual(40);
+        expect(/[\x00-\x1f\x7f]/.test(l), l).toBe(false);
+      }
+      // Every escape is whole on one line.
+      const text = narrow.join('\n');
+      expect(text.match(/\\x1b/g)).toHaveLength(4);
+      expect(text).toContain('\\x07');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });

@@ -390,15 +390,15 @@ function wrongMagic(bytes, m, r) {
   const starts = [];
   for (const b of m.blocks) {
     if (b.type === SHB) shbs.push(p);
-    starts.push(p);
+    starts.push([p, b.le]);
     p += 12 + b.body.length + ((4 - (b.body.length % 4)) % 4);
   }
   if (r.chance(0.6) && shbs.length > 0) {
     const at = r.pick(shbs) + 8;
     if (at + 4 <= out.length) out.writeUInt32BE(r.pick([0x4d3c2b1a, 0x1a2b3c4d, r.u32()]), at);
   } else {
-    const at = r.pick(starts);
-    w32(out, at, r.pick([SHB, IDB, 2, SPB, 4, 5, EPB, 0x80000001, 0xbad, 0]), true);
+    const [at, le] = r.pick(starts);
+    w32(out, at, r.pick([SHB, IDB, 2, SPB, 4, 5, EPB, 0x80000001, 0xbad, 0]), le);
   }
   return out;
 }
@@ -409,12 +409,21 @@ function interfaceId(m, r) {
     w32(m.header, 20, r.pick([0, 101, 0xffff, 0x7fffffff, 147, 276, 0xffffffff]), m.le);
     return;
   }
-  const epbs = m.blocks.filter((b) => b.type === EPB && b.body.length >= 4);
-  const ifaces = m.blocks.filter((b) => b.type === IDB).length;
+  // Each EPB with the number of interfaces its section has declared so far (the first id out of range).
+  const epbs = [];
+  let ifaces = 0;
+  for (const b of m.blocks) {
+    if (b.type === SHB) ifaces = 0;
+    else if (b.type === IDB) ifaces++;
+    else if (b.type === EPB && b.body.length >= 4) epbs.push({ b, ifaces });
+  }
   if (epbs.length === 0) return;
   const n = r.chance(0.2) ? epbs.length : 1;
-  for (let k = 0; k < n; k++)
-    w32(r.pick(epbs).body, 0, r.pick([ifaces, ifaces + 1, 0xffff, 0x7fffffff, 0xffffffff]), true);
+  for (let k = 0; k < n; k++) {
+    const e = r.pick(epbs);
+    // The block's own byte order: in a big-endian section a little-endian write is not "one past".
+    w32(e.b.body, 0, r.pick([e.ifaces, e.ifaces + 1, 0xffff, 0x7fffffff, 0xffffffff]), e.b.le);
+  }
 }
 
 /** Puts an extreme if_tsresol (code 9) or if_tsoffset (code 14) in an IDB, replacing any there. */
@@ -452,7 +461,10 @@ function snaplen(bytes, m, r) {
     return;
   }
   const idbs = m.blocks.filter((b) => b.type === IDB && b.body.length >= 8);
-  if (idbs.length > 0) w32(r.pick(idbs).body, 4, v, r.pick(idbs).le);
+  if (idbs.length > 0) {
+    const b = r.pick(idbs);
+    w32(b.body, 4, v, b.le);
+  }
 }
 
 /** Well-known ports of the protocols the recognizers read, for choosing which payloads to damage. */

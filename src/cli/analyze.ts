@@ -19,6 +19,7 @@ import { loadCatalogAndTopology, openReportOutputs } from './run-setup.js';
 import { OUT_FILE_HELP, exitStatusHelp, sayLine, startRun, type Run } from './run.js';
 import { OutputError } from '../report/output-file.js';
 import { toJson } from '../report/json.js';
+import { plural } from '../report/format.js';
 import { positiveInt, type FlowTableCliOptions } from './options.js';
 import { createProgress } from './progress.js';
 import { heapTick } from './heap.js';
@@ -334,7 +335,7 @@ async function analyzeEachRun(
   else output.write(renderMerged(merged, opts.format as MergedFormat)); // not ndjson: refused above
   const partial = await output.close(run.interrupted === undefined);
   run.say(
-    `lync-port-audit: ${inputs.length} captures, ${failed.length} failed${interrupted.length > 0 ? `, ${interrupted.length} interrupted` : ''}; ${merged.summary.packets} packets, ${merged.summary.flows} flows, ${merged.summary.problems} problems`,
+    `lync-port-audit: ${plural(inputs.length, 'capture')}, ${failed.length} failed${interrupted.length > 0 ? `, ${interrupted.length} interrupted` : ''}; ${plural(merged.summary.packets, 'packet')}, ${plural(merged.summary.flows, 'flow')}, ${plural(merged.summary.problems, 'problem')}`,
   );
   for (const f of failed) run.say(`error: ${f.message}`);
   if (partial !== undefined) run.say(`lync-port-audit: interrupted: the partial report is in ${partial}`);

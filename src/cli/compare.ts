@@ -8,7 +8,7 @@
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { packageVersion } from './version.js';
 import type { Topology } from '../topology/topology.js';
-import { DEFAULT_MAX_RECORDS } from '../verdict/analyze.js';
+import { COMPARE_MAX_RECORDS } from '../verdict/analyze.js';
 import type { LoadedCatalog } from '../verdict/catalog-access.js';
 import { compareCaptures } from '../compare/compare.js';
 import { DEFAULT_MAX_PACKETS } from '../compare/evidence.js';
@@ -129,7 +129,7 @@ export function registerCompare(program: Command): void {
     )
     .option(
       '--max-records <n>',
-      `flows kept per capture (beyond, they are judged and counted, not compared; default ${DEFAULT_MAX_RECORDS})`,
+      `flows kept per capture (beyond, they are judged and counted, not compared; default ${COMPARE_MAX_RECORDS})`,
       positiveInt('--max-records', 50_000_000),
     )
     .option(
@@ -230,7 +230,14 @@ async function compareRun(
   const complete = run.interrupted === undefined;
   const partial = await output.close(complete);
   for (const [point, r] of Object.entries(runs))
-    for (const line of summaryLines(r.captures, r.stats, r.duplicates))
+    for (const line of summaryLines(
+      r.captures,
+      r.stats,
+      r.duplicates,
+      // Each line gets "a: " or two more spaces in front: the room for them.
+      process.stderr.isTTY ? terminalWidth(process.env, process.stderr.columns) - 3 : undefined,
+      r.recognizerFaults,
+    ))
       run.say(`${line.startsWith('  ') ? '  ' : `${point}: `}${line}`);
   if (partial !== undefined) run.say(`lync-port-audit: interrupted: the partial report is in ${partial}`);
   if (pcap !== undefined && !run.outputFailed) {

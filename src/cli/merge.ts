@@ -4,7 +4,7 @@
  * `analyze --each` prints for the same captures. Exit status: 0, 1 when --fail-on finds what it
  * names, 2 when a summary file cannot be read (the others are still merged and reported).
  */
-import { readFileSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, readSync } from 'node:fs';
 import { Option, type Command } from 'commander';
 import { renderHtml } from '../report/html.js';
 import { renderCaptures } from '../report/captures.js';
@@ -21,6 +21,7 @@ import { FAIL_ON_CHOICES, failing, type FailOn } from './fail-on.js';
 import { OUT_FILE_HELP, exitStatusHelp, sayLine, startRun } from './run.js';
 import { OutputError } from '../report/output-file.js';
 import { toJson } from '../report/json.js';
+import { plural } from '../report/format.js';
 import { packageVersion } from './version.js';
 
 export type MergedFormat = 'table' | 'json' | 'html';
@@ -31,6 +32,28 @@ interface MergeOptions {
   failOn: FailOn;
 }
 
+/**
+ * A capture given where a summary belongs, named by its first four bytes (the pcap magic in
+ * either byte order and resolution, the pcapng Section Header Block type, the gzip magic), so
+ * that it is said in words and never read whole as text.
+ */
+function captureKind(file: string): string | undefined {
+  const head = Buffer.alloc(4);
+  const fd = openSync(file, 'r');
+  let n: number;
+  try {
+    n = readSync(fd, head, 0, 4, null);
+  } finally {
+    closeSync(fd);
+  }
+  if (n >= 2 && head[0] === 0x1f && head[1] === 0x8b) return 'gzip';
+  if (n < 4) return undefined;
+  const magic = head.readUInt32LE(0);
+  if (magic === 0x0a0d0d0a) return 'pcapng';
+  for (const m of [0xa1b2c3d4, 0xa1b23c4d]) if (magic === m || head.readUInt32BE(0) === m) return 'pcap';
+  return undefined;
+}
+
 /** Reads summary files: each a JSON summary, or summaries one per line. Unreadable files are reported. */
 export function readSummaries(files: readonly string[]): { docs: CaptureSummaryDoc[]; errors: string[] } {
   const docs: CaptureSummaryDoc[] = [];
@@ -38,6 +61,13 @@ export function readSummaries(files: readonly string[]): { docs: CaptureSummaryD
   for (const file of files) {
     let text: string;
     try {
+      const capture = file === '-' ? undefined : captureKind(file);
+      if (capture !== undefined) {
+        errors.push(
+          `${file}: ${capture === 'gzip' ? 'is gzip-compressed (a capture?)' : `is a ${capture} capture`}, not a summary: merge combines what \`analyze --format summary\` writes (or run \`analyze --each\` on the captures)`,
+        );
+        continue;
+      }
       text = readFileSync(file === '-' ? 0 : file, 'utf8');
     } catch (err) {
       errors.push(`${file}: cannot read: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
@@ -157,7 +187,7 @@ async function runMerge(files: string[], opts: MergeOptions): Promise<number> {
   output.write(renderMerged(merged, opts.format));
   const partial = await output.close(run.interrupted === undefined);
   run.say(
-    `lync-port-audit: merged ${docs.length} capture summar${docs.length === 1 ? 'y' : 'ies'}: ${merged.summary.packets} packets, ${merged.summary.flows} flows, ${merged.summary.problems} problems`,
+    `lync-port-audit: merged ${plural(docs.length, 'capture summary', 'capture summaries')}: ${plural(merged.summary.packets, 'packet')}, ${plural(merged.summary.flows, 'flow')}, ${plural(merged.summary.problems, 'problem')}`,
   );
   if (partial !== undefined) run.say(`lync-port-audit: interrupted: the report is in ${partial}`);
   // A capture that could not be read (in full) when it was analysed fails the merge as it fails --each.

@@ -7,6 +7,7 @@ import { LINK_NAMES } from '../decode/link.js';
 import type { FlowTableStats } from '../flow/table.js';
 import { wrap } from '../report/format.js';
 import { terminalWidth } from '../report/table.js';
+import { terminalLine } from '../report/escape.js';
 import { faultLines, type RecognizerFaults } from '../recognize/faults.js';
 
 /**
@@ -54,7 +55,9 @@ export function summaryLines(
     : undefined,
   faults?: RecognizerFaults,
 ): string[] {
-  const lines = rawSummaryLines(captures, stats, duplicates, faults);
+  // Escaped first, so that the width counts what the terminal shows (an escaped control byte is
+  // four characters), and a break never falls inside an escape.
+  const lines = rawSummaryLines(captures, stats, duplicates, faults).map(terminalLine);
   if (width === undefined) return lines;
   return lines.flatMap((line) => {
     if (line.length <= width || /^(warning|error): /.test(line)) return [line];

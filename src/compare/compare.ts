@@ -13,7 +13,7 @@ import { displayFilter } from '../flow/display-filter.js';
 import type { FlowRecord } from '../flow/record.js';
 import { RoleAggregator } from '../verdict/roles.js';
 import {
-  DEFAULT_MAX_RECORDS,
+  COMPARE_MAX_RECORDS,
   analyzeCaptures,
   type AnalyzeCapturesOptions,
   type AnalyzeCapturesResult,
@@ -95,12 +95,12 @@ function verdictSide(pair: FlowPair, result: PathResult, clientSide: Point): Poi
 export async function compareCaptures(a: string, b: string, opts: CompareOptions): Promise<CompareResult> {
   const clientSide = opts.clientSide ?? 'a';
   const max = opts.maxPackets ?? DEFAULT_MAX_PACKETS;
-  const maxFlows = opts.maxRecords ?? DEFAULT_MAX_RECORDS;
+  const maxFlows = opts.maxRecords ?? COMPARE_MAX_RECORDS;
   const evA = new CaptureEvidence(max, maxFlows);
   const evB = new CaptureEvidence(max, maxFlows);
   const read = async (point: Point, input: string, ev: CaptureEvidence): Promise<AnalyzeCapturesResult> => {
     opts.onCapture?.(point, input);
-    return analyzeCaptures([input], { ...opts, onPacket: ev.observe });
+    return analyzeCaptures([input], { ...opts, maxRecords: maxFlows, onPacket: ev.observe });
   };
   const runA = await read('a', a, evA);
   const runB = await read('b', b, evB);

@@ -38,6 +38,25 @@ export function portLabel(transport: string, ports: string): string {
 
 export { endpoint } from '../flow/endpoint.js';
 
+/** An escape of report/escape.ts (`\\`, `\xNN`, `\u{...}`) or any other code point. */
+const UNIT = /\\(?:x[0-9a-f]{2}|u\{[0-9a-f]+\}|\\)|[^]/guy;
+
+/**
+ * Where to break a word too long for `room` columns: at `room`, or before the escape that would
+ * straddle it (so that `\x1b` is never printed as `\x` and `1b` on two lines), at least one unit in.
+ */
+function breakPoint(word: string, room: number): number {
+  if (!word.includes('\\')) return room;
+  UNIT.lastIndex = 0;
+  let end = 0;
+  for (let m = UNIT.exec(word); m !== null; m = UNIT.exec(word)) {
+    const next = end + m[0].length;
+    if (next > room) return end > 0 ? end : next;
+    end = next;
+  }
+  return end;
+}
+
 /**
  * Wraps text to `width` columns at spaces; a word longer than a line (a hex transaction id, a long
  * host name) is broken, never cut, so nothing is lost. The first line starts with `first`, later
@@ -63,8 +82,8 @@ export function wrap(text: string, width: number, first = '', indent = first): s
         push();
         continue;
       }
-      // Alone on its line and still too long: break the word.
-      line = w.slice(0, room());
+      // Alone on its line and still too long: break the word, never inside an escape.
+      line = w.slice(0, breakPoint(w, room()));
       w = w.slice(line.length);
       push();
       if (w.length === 0) break;

@@ -8,7 +8,8 @@
  * requests carry the vendor class MS-UC-Client is a client, CPE-OCPHONE a phone (Lync Phone
  * Edition); a host that only sends SIP to a Mediation Server's gateway ports is a PSTN gateway.
  * Every inferred role carries its evidence in words, and reports show it.
- * Streaming: evidence is accumulated per host (bounded by MAX_HOSTS), then resolved once.
+ * Streaming: evidence is accumulated in flat, bounded maps (only the distinctive ports a role
+ * listens on, contacts per host capped), then grouped per host and resolved once.
  */
 import type { FlowRecord } from '../flow/record.js';
 import { isPrivateAddress, parsePrefix } from './address.js';
@@ -21,7 +22,16 @@ import type { RoleEvidence, Topology } from './topology.js';
  */
 const NUMERIC_ORDER = new Intl.Collator('en', { numeric: true });
 
+/**
+ * Bounds of the evidence (a scan of a /8 must not grow it without limit). The evidence is kept in
+ * flat maps keyed by strings (JS Maps: no attacker-chosen probe chains), about 100 bytes an entry:
+ * 100,000 hosts each with two Maps cost 54 MB on the 1M-SYN scan (docs/decisions.md, "analyze memory").
+ */
+const MAX_LISTENS = 50_000;
+const MAX_CONTACTS = 100_000;
 const MAX_HOSTS = 100_000;
+/** Servers one host's contacts remember (a client uses a handful). */
+const MAX_CONTACTS_PER_HOST = 1000;
 const MAX_DHCP_XIDS = 10_000;
 /** Ports too common to say anything about a Lync role on their own. */
 const GENERIC_PORTS = new Set([53, 67, 68, 80, 135, 443, 445, 8080]);
@@ -42,11 +52,18 @@ interface PortEvidence {
 
 interface HostEvidence {
   /** "tcp/5061" → counts of flows where this host was the responder. */
-  listens: Map<string, PortEvidence>;
+  listens: [string, PortEvidence][];
   /** Servers this host contacted: "tcp/5061@10.0.0.10" → flows. */
-  contacts: Map<string, number>;
+  contacts: [string, number][];
   /** The Lync vendor class (option 60) of this host's DHCP requests. */
   dhcpVendorClass?: string;
+}
+
+/** How much evidence was not kept because a bound was reached (a note says so). */
+export interface InferenceCaps {
+  listens: number;
+  contacts: number;
+  hosts: number;
 }
 
 interface DhcpMessageLike {
@@ -58,41 +75,63 @@ interface DhcpMessageLike {
 }
 
 export class RoleInference {
-  private readonly hosts = new Map<string, HostEvidence>();
+  /**
+   * "10.0.0.10 tcp/5061" → counts of flows where that host was the responder on that port. Only
+   * the distinctive ports that `infer` scores are kept (when the constructor is given them).
+   */
+  private readonly listens = new Map<string, PortEvidence>();
+  /** "10.0.0.5 tcp/5061@10.0.0.10": flows from a host to a server's port. */
+  private readonly contacts = new Map<string, number>();
+  /** Distinct contacts per originating host (bounded by MAX_HOSTS hosts). */
+  private readonly contactsPerHost = new Map<string, number>();
+  /** The Lync vendor class (option 60) of each host's DHCP requests. */
+  private readonly vendors = new Map<string, string>();
   /** DHCP requests from 0.0.0.0 with a Lync vendor class, by transaction id, until a reply offers the address. */
   private readonly pendingVendors = new Map<string, string>();
   /** DHCP replies' offered addresses (yiaddr), by transaction id. */
   private readonly offers = new Map<string, string>();
+  private readonly distinctive: ReadonlySet<string> | undefined;
+  readonly dropped: InferenceCaps = { listens: 0, contacts: 0, hosts: 0 };
 
-  private host(address: string): HostEvidence | undefined {
-    let h = this.hosts.get(address);
-    if (!h) {
-      if (this.hosts.size >= MAX_HOSTS) return undefined;
-      h = { listens: new Map(), contacts: new Map() };
-      this.hosts.set(address, h);
-    }
-    return h;
+  /** `listenPorts`: the ports `infer` will be given, so that evidence on other ports is not kept. */
+  constructor(listenPorts?: ReadonlyMap<string, readonly ListenPort[]>) {
+    if (listenPorts !== undefined) this.distinctive = new Set(rolesByPort(listenPorts).keys());
   }
 
   add(rec: FlowRecord): void {
     if (rec.proto !== 'tcp' && rec.proto !== 'udp') return;
     const key = `${rec.proto}/${rec.resp_p}`;
-    const resp = this.host(rec.resp_h);
-    if (resp) {
-      const e = resp.listens.get(key) ?? { answered: 0, attempted: 0 };
+    if (this.distinctive === undefined || this.distinctive.has(key)) {
+      const lk = `${rec.resp_h} ${key}`;
+      let e = this.listens.get(lk);
+      if (e === undefined && this.listens.size < MAX_LISTENS) {
+        e = { answered: 0, attempted: 0 };
+        this.listens.set(lk, e);
+      }
       // Answered by the responder itself: packets back that are not only a reset to the SYN.
       const answered = rec.resp_pkts > 0 && rec.conn_state !== 'REJ' && rec.conn_state !== 'RSTRH';
-      if (answered) e.answered++;
+      if (e === undefined) this.dropped.listens++;
+      else if (answered) e.answered++;
       else e.attempted++;
-      resp.listens.set(key, e);
     }
-    const orig = this.host(rec.orig_h);
-    if (orig) {
-      const c = `${key}@${rec.resp_h}`;
-      if (orig.contacts.size < 1000 || orig.contacts.has(c))
-        orig.contacts.set(c, (orig.contacts.get(c) ?? 0) + 1);
+    const c = `${rec.orig_h} ${key}@${rec.resp_h}`;
+    const n = this.contacts.get(c);
+    if (n !== undefined) this.contacts.set(c, n + 1);
+    else {
+      const per = this.contactsPerHost.get(rec.orig_h);
+      if (per === undefined && this.contactsPerHost.size >= MAX_HOSTS) this.dropped.hosts++;
+      else if (this.contacts.size >= MAX_CONTACTS) this.dropped.contacts++;
+      else if ((per ?? 0) < MAX_CONTACTS_PER_HOST) {
+        this.contacts.set(c, 1);
+        this.contactsPerHost.set(rec.orig_h, (per ?? 0) + 1);
+      }
     }
     if (rec.app === 'dhcp') this.addDhcp(rec);
+  }
+
+  /** True when some evidence was not kept (a bound was reached). */
+  capped(): boolean {
+    return this.dropped.listens + this.dropped.contacts + this.dropped.hosts > 0;
   }
 
   /**
@@ -118,9 +157,10 @@ export class RoleInference {
   }
 
   private setVendor(address: string, vendor: string): void {
-    const h = this.host(address);
+    const had = this.vendors.get(address);
+    if (had === undefined && this.vendors.size >= MAX_DHCP_XIDS) return;
     // A phone's class is the more specific: it wins over MS-UC-Client seen for the same address.
-    if (h && h.dhcpVendorClass !== CPE_OCPHONE) h.dhcpVendorClass = vendor;
+    if (had !== CPE_OCPHONE) this.vendors.set(address, vendor);
   }
 
   /**
@@ -132,32 +172,42 @@ export class RoleInference {
       const offered = this.offers.get(xid);
       if (offered !== undefined) this.setVendor(offered, vendor);
     }
-    // Which roles listen on each distinctive port.
-    const rolesByPort = new Map<string, string[]>();
-    for (const [role, ports] of listenPorts) {
-      if (CLIENT_ROLES.has(role)) continue;
-      for (const p of ports) {
-        if (GENERIC_PORTS.has(p.port)) continue;
-        const key = `${p.transport}/${p.port}`;
-        const list = rolesByPort.get(key) ?? [];
-        if (!list.includes(role)) list.push(role);
-        rolesByPort.set(key, list);
+    const byPort = rolesByPort(listenPorts);
+    // The evidence grouped per host (temporary: the flat maps are what the read keeps).
+    const hosts = new Map<string, HostEvidence>();
+    const host = (address: string): HostEvidence => {
+      let h = hosts.get(address);
+      if (h === undefined) {
+        h = { listens: [], contacts: [] };
+        hosts.set(address, h);
       }
+      return h;
+    };
+    for (const [k, e] of this.listens) {
+      const sp = k.indexOf(' ');
+      host(k.slice(0, sp)).listens.push([k.slice(sp + 1), e]);
     }
+    for (const [k, n] of this.contacts) {
+      const sp = k.indexOf(' ');
+      const c = k.slice(sp + 1);
+      host(k.slice(0, sp)).contacts.push([c, n]);
+      host(c.slice(c.indexOf('@') + 1));
+    }
+    for (const [address, vendor] of this.vendors) host(address).dhcpVendorClass = vendor;
     const evidence: RoleEvidence[] = [];
     const serverRoles = new Map<string, string[]>();
     // Microsoft 365 first: a Teams relay answers UDP 3478 as an A/V Edge does, but it is not one.
-    for (const address of this.hosts.keys()) {
+    for (const address of hosts.keys()) {
       const range = cloudRange(address);
       if (range === undefined) continue;
       evidence.push({ role: CLOUD_ROLE, address, evidence: `in ${range.prefix.text}, ${range.source}` });
       serverRoles.set(address, [CLOUD_ROLE]);
     }
-    for (const [address, h] of this.hosts) {
+    for (const [address, h] of hosts) {
       if (serverRoles.has(address)) continue;
       const score = new Map<string, { points: number; ports: string[] }>();
       for (const [key, e] of h.listens) {
-        const roles = rolesByPort.get(key);
+        const roles = byPort.get(key);
         // Only answered traffic says what listens: an unanswered SYN proves nothing.
         if (!roles || e.answered === 0) continue;
         const text = `${key.replace('/', ' ').toUpperCase()} (answered ${e.answered}${e.attempted > 0 ? `, unanswered ${e.attempted}` : ''})`;
@@ -194,7 +244,7 @@ export class RoleInference {
     }
     // Clients, phones and PSTN gateways: who talks to the servers and the cloud found above (not
     // to other clients: that would make everyone a client of everyone), and the DHCP evidence.
-    for (const [address, h] of this.hosts) {
+    for (const [address, h] of hosts) {
       if (serverRoles.has(address)) continue;
       let toServers = 0;
       let toMediation = 0;
@@ -239,4 +289,20 @@ export class RoleInference {
       inferred: evidence,
     };
   }
+}
+
+/** Which server roles listen on each distinctive port ("tcp/5061" → roles). */
+function rolesByPort(listenPorts: ReadonlyMap<string, readonly ListenPort[]>): Map<string, string[]> {
+  const out = new Map<string, string[]>();
+  for (const [role, ports] of listenPorts) {
+    if (CLIENT_ROLES.has(role)) continue;
+    for (const p of ports) {
+      if (GENERIC_PORTS.has(p.port)) continue;
+      const key = `${p.transport}/${p.port}`;
+      const list = out.get(key) ?? [];
+      if (!list.includes(role)) list.push(role);
+      out.set(key, list);
+    }
+  }
+  return out;
 }

@@ -129,6 +129,9 @@ export function mergeTopologies(a: Topology, b: Topology): Topology {
   return { source, entries: [...a.entries, ...b.entries], inferred: [...a.inferred, ...b.inferred] };
 }
 
+/** Addresses whose roles RoleResolver remembers. */
+const RESOLVER_CACHE = 16_384;
+
 /**
  * Resolves addresses to roles, caching per address string (flows repeat the same hosts).
  * Returns the roles of the most specific matching prefix (several when a host carries several).
@@ -176,6 +179,9 @@ export class RoleResolver {
           }
         }
     }
+    // Bounded: a scan from a million sources must not keep a million entries (78 MB on the 1M-SYN
+    // scan, docs/decisions.md "analyze memory"); starting over costs only lookups.
+    if (this.cache.size >= RESOLVER_CACHE) this.cache.clear();
     this.cache.set(address, roles);
     return roles;
   }

@@ -24,8 +24,15 @@ import { RoleAggregator, type ListLimits } from './roles.js';
 import { ScanDetector, scanNote } from './scan.js';
 import { isProblem, type JudgedFlow, type Verdict } from './types.js';
 
-/** Flow records kept for the report and the cross-flow steps (about 3 KB each). */
-export const DEFAULT_MAX_RECORDS = 100_000;
+/**
+ * Flow records kept for the report and the cross-flow steps (about 3 KB each, judged: twice
+ * that). 100,000 made `analyze --format json` of the 1M-SYN scan peak at 832 MB; beyond this many,
+ * flows are judged as they end and counted in every tally (docs/decisions.md, "analyze memory").
+ */
+export const DEFAULT_MAX_RECORDS = 10_000;
+
+/** `compare` pairs every kept flow's packets, so it keeps more (its own memory bound, --max-records). */
+export const COMPARE_MAX_RECORDS = 100_000;
 
 export interface AnalyzeCapturesOptions {
   catalog: LoadedCatalog;
@@ -121,7 +128,7 @@ export async function analyzeCaptures(
   const given = opts.topology ?? emptyTopology();
   const inferring = given.source === 'none' || opts.infer === true;
   const streaming = opts.stream === true && !inferring;
-  const inference = new RoleInference();
+  const inference = new RoleInference(loaded.listenPorts);
   const seed = opts.seed ?? 0;
   const records: FlowRecord[] = [];
   const judged: JudgedFlow[] = [];
@@ -238,9 +245,15 @@ export async function analyzeCaptures(
   if (streaming) notes.push('streamed: DCE/RPC follow-on connections and calls are not linked across flows');
   if (overflowed > 0)
     notes.push(
-      `${overflowed} flows beyond --max-records ${maxRecords} were judged as they ended: they count in the verdicts and roles but are not listed, and are not linked across flows` +
+      `${judged.length} of ${judged.length + overflowed} flows listed; ${overflowed} flows beyond --max-records ${maxRecords} were judged as they ended: they count in the verdicts and roles but are not listed, and are not linked across flows` +
         (inferring ? '; roles were inferred from the flows before them' : ''),
     );
+  if (inferring && inference.capped()) {
+    const d = inference.dropped;
+    notes.push(
+      `role inference kept bounded evidence: ${d.listens + d.contacts + d.hosts} flows' evidence was not kept (${d.hosts} from hosts beyond the first 100,000, ${d.contacts + d.listens} beyond the evidence bounds); roles rest on the evidence kept`,
+    );
+  }
   for (const scan of scans.scans().slice(0, 5)) notes.push(scanNote(scan));
   for (const f of faults.first.slice(0, FAULT_NOTES)) notes.push(faultWarning(f));
   if (faults.count > FAULT_NOTES)
