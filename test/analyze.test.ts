@@ -21,7 +21,7 @@ import {
   serverHello,
   SERVER_HELLO_DONE,
 } from './helpers/tls-bytes.js';
-import type { JudgedFlow } from '../src/verdict/types.js';
+import { isProblem, type JudgedFlow } from '../src/verdict/types.js';
 import type { Analysis } from '../src/verdict/analysis.js';
 
 const CLIENT = '10.1.0.5';
@@ -285,10 +285,25 @@ describe('analyze: one flow per verdict', () => {
 });
 
 describe('analyze: bounded memory', () => {
-  it('past --max-records judges flows as they end: counted in verdicts and roles, not listed', () => {
+  it('past --max-records judges flows as they end: counted in verdicts and roles; only problem flows listed', () => {
     const all = analyzeJson();
     const capped = analyzeJson('--max-records', '3');
-    expect(capped.flows).toHaveLength(3);
+    // The first 3 flows, then the problem flows that ended after them (up to as many again).
+    const late = capped.flows.slice(3);
+    expect(late.length).toBeGreaterThan(0);
+    expect(late.length).toBeLessThanOrEqual(3);
+    expect(late.every((f) => isProblem(f.verdict))).toBe(true);
+    const allProblems = all.flows.filter((f) => isProblem(f.verdict)).length;
+    const listedProblems = capped.flows.filter((f) => isProblem(f.verdict)).length;
+    expect(listedProblems).toBe(
+      Math.min(allProblems, capped.flows.slice(0, 3).filter((f) => isProblem(f.verdict)).length + 3),
+    );
+    expect(capped.summary.notes.join(' ')).toMatch(
+      new RegExp(
+        `^${capped.flows.length} of ${all.flows.length} flows listed; .*problem flows among them are listed after the others`,
+        'm',
+      ),
+    );
     expect(capped.summary.verdicts).toEqual(all.summary.verdicts);
     const rows = (a: Analysis): string[] =>
       a.roles

@@ -161,6 +161,9 @@ export async function analyzeCaptures(
   let frozen: Topology | undefined;
   let overflowResolver: RoleResolver | undefined;
   let overflowed = 0;
+  // Problem flows past maxRecords are still listed, up to as many again, after the kept ones: a
+  // failing flow is never only a count. (The records themselves are not kept: no cross-flow links.)
+  const lateProblems: JudgedFlow[] = [];
 
   const result = await readFlowRecords(inputs, {
     maxFlows: opts.maxFlows,
@@ -191,10 +194,9 @@ export async function analyzeCaptures(
           overflowResolver = new RoleResolver(frozen);
         }
         overflowed++;
-        take(
-          judgeFlow(rec, { catalog: loaded.access, roles: overflowResolver, captureEnd: now, ttls }),
-          false,
-        );
+        const j = judgeFlow(rec, { catalog: loaded.access, roles: overflowResolver, captureEnd: now, ttls });
+        take(j, false);
+        if (isProblem(j.verdict) && !streaming && lateProblems.length < maxRecords) lateProblems.push(j);
       }
     },
     beforeRead: opts.beforeRead,
@@ -243,11 +245,19 @@ export async function analyzeCaptures(
       `${rpcLinked} flows go to ports the DCE/RPC endpoint mapper handed out; they are judged as its TCP 135 service`,
     );
   if (streaming) notes.push('streamed: DCE/RPC follow-on connections and calls are not linked across flows');
-  if (overflowed > 0)
+  if (overflowed > 0) {
+    const lateProblemCount = Math.max(0, problems - judged.filter((j) => isProblem(j.verdict)).length);
+    const unlistedProblems = lateProblemCount - lateProblems.length;
     notes.push(
-      `${judged.length} of ${judged.length + overflowed} flows listed; ${overflowed} flows beyond --max-records ${maxRecords} were judged as they ended: they count in the verdicts and roles but are not listed, and are not linked across flows` +
+      `${judged.length + lateProblems.length} of ${judged.length + overflowed} flows listed; ${overflowed} flows beyond --max-records ${maxRecords} were judged as they ended: they count in the verdicts and roles, ` +
+        (lateProblems.length > 0
+          ? `the ${lateProblems.length} problem flows among them are listed after the others${unlistedProblems > 0 ? ` (the first ${lateProblems.length}: ${unlistedProblems} more are counted only)` : ''}, the rest are not, `
+          : 'but are not listed, ') +
+        'and none is linked across flows' +
         (inferring ? '; roles were inferred from the flows before them' : ''),
     );
+    judged.push(...lateProblems);
+  }
   if (inferring && inference.capped()) {
     const d = inference.dropped;
     notes.push(
