@@ -360,29 +360,24 @@ function report(results, failures, { seconds, corpus, shared }) {
   const ref = buckets[2].cases > 0 ? buckets[2].median_ms_per_kb : buckets[1].median_ms_per_kb;
   const large = [...buckets.slice(3)].filter((b) => b.cases >= 10);
   const superLinear = large.some((b) => ref > 0 && b.median_ms_per_kb > 3 * ref);
-  const slowest = [...ok]
-    .sort((a, b) => b.ms - a.ms)
-    .slice(0, 10)
-    .map((r) => ({
-      case: `${opts.seed}:${r.index}`,
-      base: r.base,
-      mutations: r.mutations.join(' + ') + (r.gzip ? ' (gzip)' : ''),
-      bytes: r.size,
-      ms: +r.ms.toFixed(0),
-      ms_per_kb: +((r.ms * 1024) / Math.max(1, r.size)).toFixed(2),
-    }));
+  /** The ten cases with the most of `key`, named so that each can be run again. */
+  const topBy = (key, fields) =>
+    [...ok]
+      .sort((a, b) => b[key] - a[key])
+      .slice(0, 10)
+      .map((r) => ({
+        case: `${opts.seed}:${r.index}`,
+        base: r.base,
+        mutations: r.mutations.join(' + ') + (r.gzip ? ' (gzip)' : ''),
+        bytes: r.size,
+        ...fields(r),
+      }));
+  const slowest = topBy('ms', (r) => ({
+    ms: +r.ms.toFixed(0),
+    ms_per_kb: +((r.ms * 1024) / Math.max(1, r.size)).toFixed(2),
+  }));
   // By CPU time too: on a shared machine the wall-clock maximum is often a case that waited for a CPU.
-  const slowestCpu = [...ok]
-    .sort((a, b) => b.cpuMs - a.cpuMs)
-    .slice(0, 10)
-    .map((r) => ({
-      case: `${opts.seed}:${r.index}`,
-      base: r.base,
-      mutations: r.mutations.join(' + ') + (r.gzip ? ' (gzip)' : ''),
-      bytes: r.size,
-      cpu_ms: +r.cpuMs.toFixed(0),
-      ms: +r.ms.toFixed(0),
-    }));
+  const slowestCpu = topBy('cpuMs', (r) => ({ cpu_ms: +r.cpuMs.toFixed(0), ms: +r.ms.toFixed(0) }));
   const cpuAll = ok.map((r) => r.cpuMs).sort((a, b) => a - b);
   const summary = {
     seed: opts.seed,

@@ -929,6 +929,15 @@ function parseFront(s: SipState, d: SipDirection, view: Buffer, ctx: PacketConte
  * message split across segments, and gives it back as soon as that message is complete, so a
  * live flow between messages holds no stream bytes.
  */
+/** More than STREAM_LIMIT bytes without a complete message: not SIP framing, lost until a start line. */
+function overflowed(s: SipState, d: SipDirection, buf: StreamBuffer): void {
+  buf.clear();
+  d.scanned = 0;
+  d.need = 0;
+  d.lost = true;
+  s.invalid++;
+}
+
 function feedStream(s: SipState, d: SipDirection, p: Payload, ctx: PacketContext): void {
   let off = p.offset;
   let len = p.length;
@@ -961,22 +970,13 @@ function feedStream(s: SipState, d: SipDirection, p: Payload, ctx: PacketContext
   if (!buffered && len <= STREAM_LIMIT) {
     const view = p.buf.subarray(off, off + len);
     const done = parseFront(s, d, view, ctx);
-    if (done < len && !(d.buf ??= new StreamBuffer(STREAM_LIMIT)).append(view, done, len - done)) {
-      d.buf.clear();
-      d.scanned = 0;
-      d.need = 0;
-      d.lost = true;
-      s.invalid++;
-    }
+    if (done < len && !(d.buf ??= new StreamBuffer(STREAM_LIMIT)).append(view, done, len - done))
+      overflowed(s, d, d.buf);
     return;
   }
   if (d.buf === null) d.buf = new StreamBuffer(STREAM_LIMIT);
   if (!d.buf.append(p.buf, off, len)) {
-    d.buf.clear();
-    d.scanned = 0;
-    d.need = 0;
-    d.lost = true;
-    s.invalid++;
+    overflowed(s, d, d.buf);
     return;
   }
   const done = parseFront(s, d, d.buf.view(), ctx);
