@@ -270,20 +270,13 @@ function feedFifo(path: string, bytes: Buffer, hold = false): WriteStream {
 describe('compare: captures from named pipes (a capture still being taken), and Ctrl-C', () => {
   const [client, server] = pair('reset-by-router');
 
+  const COMPARE_JSON = ['compare', '--no-progress', '--topology', topology, '--format', 'json'];
+
   it('a named pipe reads as the file it carries (it cannot be read at a position)', async () => {
     const fifo = join(dir, 'client.fifo');
     feedFifo(fifo, readFileSync(client));
     // Asynchronous: the pipe is fed from this process while the child reads it.
-    const run = await runCliAsync([
-      'compare',
-      '--no-progress',
-      '--topology',
-      topology,
-      '--format',
-      'json',
-      fifo,
-      server,
-    ]);
+    const run = await runCliAsync([...COMPARE_JSON, fifo, server]);
     expect(run.status, run.stderr).toBe(0);
     const piped = JSON.parse(run.stdout) as Comparison;
     const view = (c: Comparison): unknown[] =>
@@ -298,19 +291,7 @@ describe('compare: captures from named pipes (a capture still being taken), and 
     // The whole capture, then the pipe stays open (as tcpdump keeps it): the read waits for more
     // until Ctrl-C, and the process must then end without the writer closing (a test timeout if not).
     const writer = feedFifo(fifo, readFileSync(client), true);
-    const child = spawn(process.execPath, [
-      BIN,
-      'compare',
-      '--no-progress',
-      '--topology',
-      topology,
-      '--format',
-      'json',
-      '--out',
-      out,
-      fifo,
-      server,
-    ]);
+    const child = spawn(process.execPath, [BIN, ...COMPARE_JSON, '--out', out, fifo, server]);
     const err: Buffer[] = [];
     child.stderr.on('data', (c: Buffer) => err.push(c));
     const closed = new Promise<number | null>((resolve) => child.on('close', (status) => resolve(status)));
