@@ -344,12 +344,27 @@ export class FlowTable {
 
   /** Writes out every live flow (end of capture), in the order they started. */
   finish(): void {
+    this.finishInParts(Infinity)();
+  }
+
+  /**
+   * Ends the live flows in start order, `part` of them per call of the function returned (true
+   * while some are left): a caller that writes records to a slow file waits for it between parts,
+   * so the end of a capture with 100k+ live flows does not queue every record in memory at once.
+   * No packet may be added in between.
+   */
+  finishInParts(part: number): () => boolean {
     const live: number[] = [];
     // A loop, not push(...slots): a spread of 100k+ flows would overflow the call's arguments.
     for (const q of this.queues) for (const slot of q.slots()) live.push(slot);
     const rows = this.rows;
     live.sort((a, b) => rows.flF(a, FL_F.ID) - rows.flF(b, FL_F.ID));
-    for (const slot of live) this.remove(slot, EndReason.EndOfCapture);
+    let i = 0;
+    return () => {
+      const end = Math.min(live.length, i + part);
+      for (; i < end; i++) this.remove(live[i], EndReason.EndOfCapture);
+      return i < live.length;
+    };
   }
 
   /** Capture time of the latest packet seen (the flow table's clock). */
