@@ -100,7 +100,12 @@ export async function compareCaptures(a: string, b: string, opts: CompareOptions
   const evB = new CaptureEvidence(max, maxFlows);
   const read = async (point: Point, input: string, ev: CaptureEvidence): Promise<AnalyzeCapturesResult> => {
     opts.onCapture?.(point, input);
-    return analyzeCaptures([input], { ...opts, maxRecords: maxFlows, onPacket: ev.observe });
+    return analyzeCaptures([input], {
+      ...opts,
+      maxRecords: maxFlows,
+      listLateProblems: false,
+      onPacket: ev.observe,
+    });
   };
   const runA = await read('a', a, evA);
   const runB = await read('b', b, evB);

@@ -43,6 +43,11 @@ export interface AnalyzeCapturesOptions {
   /** Flow records kept for the listing and the cross-flow steps; beyond, flows are judged as they end. */
   maxRecords?: number;
   /**
+   * List the problem flows judged beyond maxRecords too (up to as many again; default true).
+   * `compare` says no: it pairs only the flows whose packets it kept.
+   */
+  listLateProblems?: boolean;
+  /**
    * Streaming: each judged flow is handed to `onJudged` as it ends and none is kept (only with a
    * given topology and no inference: the cross-flow links are then not made).
    */
@@ -164,6 +169,7 @@ export async function analyzeCaptures(
   // Problem flows past maxRecords are still listed, up to as many again, after the kept ones: a
   // failing flow is never only a count. (The records themselves are not kept: no cross-flow links.)
   const lateProblems: JudgedFlow[] = [];
+  const listLate = opts.listLateProblems !== false && !streaming;
 
   const result = await readFlowRecords(inputs, {
     maxFlows: opts.maxFlows,
@@ -196,7 +202,7 @@ export async function analyzeCaptures(
         overflowed++;
         const j = judgeFlow(rec, { catalog: loaded.access, roles: overflowResolver, captureEnd: now, ttls });
         take(j, false);
-        if (isProblem(j.verdict) && !streaming && lateProblems.length < maxRecords) lateProblems.push(j);
+        if (listLate && isProblem(j.verdict) && lateProblems.length < maxRecords) lateProblems.push(j);
       }
     },
     beforeRead: opts.beforeRead,
