@@ -4,7 +4,7 @@
  * Everything is pulled on demand, so memory stays bounded whatever the input size.
  */
 import { open as openCallback, readSync } from 'node:fs';
-import { open, stat, type FileHandle } from 'node:fs/promises';
+import { open, stat as statPath, type FileHandle } from 'node:fs/promises';
 import { Socket } from 'node:net';
 import { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
@@ -140,7 +140,7 @@ export async function openSource(
   if (name === '-') return openStream(name, stdin as Readable);
   let handle: FileHandle;
   try {
-    if ((await stat(name)).isFIFO()) return await openFifo(name);
+    if ((await statPath(name)).isFIFO()) return await openFifo(name);
     handle = await open(name, 'r');
   } catch (err) {
     throw new CaptureError(name, 0, `cannot open: ${openFailure(err)}`);

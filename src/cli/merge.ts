@@ -22,6 +22,8 @@ import { OUT_FILE_HELP, exitStatusHelp, sayLine, startRun } from './run.js';
 import { OutputError } from '../report/output-file.js';
 import { toJson } from '../report/json.js';
 import { plural } from '../report/format.js';
+import { pcapMagic } from '../capture/pcap.js';
+import { isPcapngMagic } from '../capture/pcapng.js';
 import { packageVersion } from './version.js';
 
 export type MergedFormat = 'table' | 'json' | 'html';
@@ -33,9 +35,9 @@ interface MergeOptions {
 }
 
 /**
- * A capture given where a summary belongs, named by its first four bytes (the pcap magic in
- * either byte order and resolution, the pcapng Section Header Block type, the gzip magic), so
- * that it is said in words and never read whole as text.
+ * A capture given where a summary belongs, named by its first four bytes (the reader's own pcap
+ * and pcapng magic tests, and the gzip magic), so that it is said in words and never read whole
+ * as text.
  */
 function captureKind(file: string): string | undefined {
   const head = Buffer.alloc(4);
@@ -48,10 +50,8 @@ function captureKind(file: string): string | undefined {
   }
   if (n >= 2 && head[0] === 0x1f && head[1] === 0x8b) return 'gzip';
   if (n < 4) return undefined;
-  const magic = head.readUInt32LE(0);
-  if (magic === 0x0a0d0d0a) return 'pcapng';
-  for (const m of [0xa1b2c3d4, 0xa1b23c4d]) if (magic === m || head.readUInt32BE(0) === m) return 'pcap';
-  return undefined;
+  if (isPcapngMagic(head, 0)) return 'pcapng';
+  return pcapMagic(head, 0) !== undefined ? 'pcap' : undefined;
 }
 
 /** Reads summary files: each a JSON summary, or summaries one per line. Unreadable files are reported. */

@@ -169,6 +169,7 @@ export async function analyzeCaptures(
   // Problem flows past maxRecords are still listed, up to as many again, after the kept ones: a
   // failing flow is never only a count. (The records themselves are not kept: no cross-flow links.)
   const lateProblems: JudgedFlow[] = [];
+  let lateProblemCount = 0;
   const listLate = opts.listLateProblems !== false && !streaming;
 
   const result = await readFlowRecords(inputs, {
@@ -202,7 +203,10 @@ export async function analyzeCaptures(
         overflowed++;
         const j = judgeFlow(rec, { catalog: loaded.access, roles: overflowResolver, captureEnd: now, ttls });
         take(j, false);
-        if (listLate && isProblem(j.verdict) && lateProblems.length < maxRecords) lateProblems.push(j);
+        if (isProblem(j.verdict)) {
+          lateProblemCount++;
+          if (listLate && lateProblems.length < maxRecords) lateProblems.push(j);
+        }
       }
     },
     beforeRead: opts.beforeRead,
@@ -252,7 +256,6 @@ export async function analyzeCaptures(
     );
   if (streaming) notes.push('streamed: DCE/RPC follow-on connections and calls are not linked across flows');
   if (overflowed > 0) {
-    const lateProblemCount = Math.max(0, problems - judged.filter((j) => isProblem(j.verdict)).length);
     const unlistedProblems = lateProblemCount - lateProblems.length;
     notes.push(
       `${judged.length + lateProblems.length} of ${judged.length + overflowed} flows listed; ${overflowed} flows beyond --max-records ${maxRecords} were judged as they ended: they count in the verdicts and roles, ` +
