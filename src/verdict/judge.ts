@@ -54,6 +54,18 @@ export interface CatalogMatches {
 }
 
 /**
+ * The matches of a flow depend only on the roles at both ends, the transport, the port and what
+ * the payload was recognised as; flows repeat the same few combinations (a scan: one per port),
+ * so each result is computed once and shared by every flow that has it (nothing changes a judged
+ * flow's `catalog` afterwards). Per flow this was a CatalogMatch object per row, a Set per peer
+ * test, and the catalog's rows filtered again: 3.3 s of 18 s on the 1M-SYN scan of a client
+ * block (docs/decisions.md, "analyze CPU per flow"). Bounded: the memo starts over at MEMO_SIZE.
+ */
+const MEMO_SIZE = 4096;
+const matchMemo = new WeakMap<CatalogAccess, Map<string, CatalogMatches>>();
+const NO_MATCHES: CatalogMatches = { matches: [], peerMismatch: false };
+
+/**
  * The rows a flow matches: the responder's role listening on that port and transport, or the
  * originator's role allowed to send there, naming the other side as a peer (or any peer). When
  * the port's rows all name other peers, those rows, marked `peer_fit: false`.
@@ -64,10 +76,29 @@ export function catalogMatches(
   origRoles: readonly string[],
   respRoles: readonly string[],
 ): CatalogMatches {
-  if (rec.proto !== 'tcp' && rec.proto !== 'udp') return { matches: [], peerMismatch: false };
-  const transport = rec.proto;
+  if (rec.proto !== 'tcp' && rec.proto !== 'udp') return NO_MATCHES;
   // A DCE/RPC connection to a port the endpoint mapper handed out is judged as the mapper's service.
   const port = rec.linked?.kind === 'dcerpc-endpoint' ? rec.linked.port : rec.resp_p;
+  let memo = matchMemo.get(ctx.catalog);
+  if (memo === undefined) matchMemo.set(ctx.catalog, (memo = new Map()));
+  const key = `${origRoles.join('+')}>${respRoles.join('+')} ${rec.proto} ${port} ${rec.app ?? ''} ${rec.app_confidence ?? ''}`;
+  let found = memo.get(key);
+  if (found === undefined) {
+    found = findCatalogMatches(rec, ctx, origRoles, respRoles, rec.proto, port);
+    if (memo.size >= MEMO_SIZE) memo.clear();
+    memo.set(key, found);
+  }
+  return found;
+}
+
+function findCatalogMatches(
+  rec: FlowRecord,
+  ctx: JudgeContext,
+  origRoles: readonly string[],
+  respRoles: readonly string[],
+  transport: 'tcp' | 'udp',
+  port: number,
+): CatalogMatches {
   const fitting: CatalogMatch[] = [];
   const others: CatalogMatch[] = [];
   const seen = new Set<string>();
