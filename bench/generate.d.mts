@@ -9,4 +9,10 @@ export interface GenerateResult {
   counts: Record<string, number>;
 }
 
-export function generate(options: { packets: number; seed?: number; out: string }): GenerateResult;
+export function generate(options: {
+  packets: number;
+  seed?: number;
+  out: string;
+  /** 'media' (the default: mostly SRTP) or 'tcp' (short TLS sessions, scans, SIP registrations). */
+  profile?: 'media' | 'tcp';
+}): GenerateResult;
