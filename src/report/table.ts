@@ -86,9 +86,10 @@ export function problemRank(v: Verdict): number {
 
 /** Problem flows in the order to read them: by severity, then in time order. */
 export function orderProblemFlows(flows: readonly JudgedFlow[]): JudgedFlow[] {
-  return flows
-    .filter((f) => isProblem(f.verdict))
-    .sort((a, b) => problemRank(a.verdict) - problemRank(b.verdict) || a.ts - b.ts);
+  // Each flow's rank once, not at each of the n log n comparisons (10,000 listed flows of a scan).
+  const ranked: { f: JudgedFlow; rank: number }[] = [];
+  for (const f of flows) if (isProblem(f.verdict)) ranked.push({ f, rank: problemRank(f.verdict) });
+  return ranked.sort((a, b) => a.rank - b.rank || a.f.ts - b.f.ts).map((r) => r.f);
 }
 
 /** Each peer once, with its verdicts: "10.0.0.5 (blocked x2, refused x1)". */
