@@ -9,10 +9,15 @@ export interface GenerateResult {
   counts: Record<string, number>;
 }
 
+/** The traffic mixes: `media` (80% SRTP) and `tcp` (short TCP/TLS sessions, scans, registrations). */
+export const PROFILES: readonly ('media' | 'tcp')[];
+
+/** The deterministic PRNG the generator draws from: 32-bit unsigned integers. */
+export function sfc32(seed: number): () => number;
+
 export function generate(options: {
   packets: number;
   seed?: number;
   out: string;
-  /** 'media' (the default: mostly SRTP) or 'tcp' (short TLS sessions, scans, SIP registrations). */
   profile?: 'media' | 'tcp';
 }): GenerateResult;

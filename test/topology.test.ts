@@ -2,7 +2,14 @@ import { describe, expect, it } from 'vitest';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { isPrivateAddress, parsePrefix, prefixContains, addressWords } from '../src/topology/address.js';
+import { isIP } from 'node:net';
+import {
+  addressWords,
+  dottedQuadValue,
+  isPrivateAddress,
+  parsePrefix,
+  prefixContains,
+} from '../src/topology/address.js';
 import {
   RoleResolver,
   TopologyError,
@@ -46,6 +53,49 @@ describe('addresses and prefixes', () => {
     expect(() => parsePrefix('front-end')).toThrow(/not an IP address/);
   });
 
+  it('reads a dotted quad in place exactly where net.isIP says IPv4, to the same value', () => {
+    const texts = [
+      '0.0.0.0',
+      '10.0.0.10',
+      '255.255.255.255',
+      '192.168.1.200',
+      '1.2.3.4',
+      '256.0.0.1',
+      '10.0.0',
+      '10.0.0.10.1',
+      '010.0.0.1',
+      '10.00.0.1',
+      '1.2.3.',
+      '.1.2.3',
+      '1..2.3',
+      '1.2.3.4 ',
+      ' 1.2.3.4',
+      '1.2.3.4a',
+      '',
+      '::ffff:1.2.3.4',
+      'fd00::10',
+      '1234.1.1.1',
+      '1.2.3.-4',
+    ];
+    // And random quads, some with parts over 255 or leading zeros.
+    let x = 12345;
+    for (let i = 0; i < 2000; i++) {
+      const part = (): string => {
+        x = (x * 1103515245 + 12345) >>> 0;
+        const v = x % 300;
+        return x % 17 === 0 ? `0${v}` : String(v);
+      };
+      texts.push(`${part()}.${part()}.${part()}.${part()}`);
+    }
+    for (const t of texts) {
+      const v = dottedQuadValue(t);
+      if (isIP(t) === 4) {
+        const [a, b, c, d] = t.split('.').map(Number);
+        expect(v, t).toBe(((a << 24) | (b << 16) | (c << 8) | d) >>> 0);
+      } else expect(v, t).toBe(-1);
+    }
+  });
+
   it('knows private address space', () => {
     for (const a of [
       '10.1.2.3',
@@ -80,6 +130,32 @@ describe('topology', () => {
     expect(r.rolesOf('10.1.0.10')).toEqual(['front-end', 'mediation', 'cms']);
     expect(r.rolesOf('10.1.3.4')).toEqual(['client']);
     expect(r.rolesOf('192.0.2.1')).toEqual([]);
+  });
+
+  it('resolves IPv4 and IPv6 hosts and prefixes, longest prefix first, the same on every lookup', () => {
+    const topo = topologyFromDocument(
+      {
+        roles: {
+          client: ['10.1.0.0/16', 'fd00:0:10:a01::/64', '::ffff:10.9.0.0/112'],
+          'front-end': ['10.1.0.10', 'fd00:0:10:a01::10'],
+          mediation: ['10.1.0.0/24', '10.1.0.0/24'],
+          cms: ['10.1.0.0/24'],
+        },
+      },
+      'test',
+      ROLES,
+    );
+    const r = new RoleResolver(topo);
+    for (let pass = 0; pass < 2; pass++) {
+      expect(r.rolesOf('10.1.0.10')).toEqual(['front-end']);
+      expect(r.rolesOf('10.1.0.77')).toEqual(['mediation', 'cms']);
+      expect(r.rolesOf('10.1.3.4')).toEqual(['client']);
+      expect(r.rolesOf('fd00:0:10:a01::10')).toEqual(['front-end']);
+      expect(r.rolesOf('fd00:0:10:a01::99')).toEqual(['client']);
+      expect(r.rolesOf('::ffff:10.9.1.2')).toEqual(['client']);
+      expect(r.rolesOf('010.1.0.10')).toEqual([]);
+      expect(r.rolesOf('not an address')).toEqual([]);
+    }
   });
 
   it('reads JSON and YAML files', () => {

@@ -11,7 +11,7 @@ import type { FlowRecord } from '../src/flow/record.js';
 import { RoleResolver, topologyFromDocument } from '../src/topology/topology.js';
 import { HostTtls, answeredBy } from '../src/verdict/answered-by.js';
 import { loadCatalogForAnalysis } from '../src/verdict/catalog-access.js';
-import { judgeFlow, type JudgeContext } from '../src/verdict/judge.js';
+import { judgeFlow, judgeRecord, type JudgeContext } from '../src/verdict/judge.js';
 import { PRECEDENCE, precedenceRule } from '../src/verdict/precedence.js';
 import {
   APP_OUTCOMES,
@@ -594,6 +594,18 @@ describe('the precedence table on hand-built records', () => {
       ['med-5068-from-gateway-tcp', false, ['pstn-gateway']],
     ]);
     expect(j.resp_role).toBe('mediation');
+  });
+
+  it("judgeRecord gives judgeFlow's judgement on the record itself; judgeFlow leaves the record as it was", () => {
+    for (const c of CASES) {
+      const before = JSON.stringify(c.record);
+      const pure = judgeFlow(c.record, context());
+      expect(JSON.stringify(c.record), c.name).toBe(before);
+      const copy = JSON.parse(before) as FlowRecord;
+      const inPlace = judgeRecord(copy, context());
+      expect(inPlace, c.name).toBe(copy);
+      expect(JSON.stringify(inPlace), c.name).toBe(JSON.stringify(pure));
+    }
   });
 
   it('names the candidate rows when the payload cannot tell rows on one port apart', () => {

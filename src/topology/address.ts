@@ -64,9 +64,42 @@ export function parsePrefix(text: string): Prefix {
   return { text: trimmed, version: version as 4 | 6, words, bits };
 }
 
+/**
+ * The value of a dotted-quad IPv4 address ("10.0.0.10": four decimal parts of 0-255, no leading
+ * zeros, as the flow stage writes them), or -1 for any other text. A character loop: the per-flow
+ * lookups (RoleResolver) call it for every record's two addresses, where split/map/isIP made two
+ * arrays and ran a regular expression (0.73 s of 13 s on the 1M-SYN scan).
+ */
+export function dottedQuadValue(text: string): number {
+  const n = text.length;
+  if (n < 7 || n > 15) return -1;
+  let value = 0;
+  let part = 0;
+  let digits = 0;
+  let dots = 0;
+  for (let i = 0; i < n; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x2e) {
+      if (digits === 0 || dots === 3) return -1;
+      value = value * 256 + part;
+      part = 0;
+      digits = 0;
+      dots++;
+    } else if (c >= 0x30 && c <= 0x39) {
+      if (digits > 0 && part === 0) return -1; // a leading zero ("010") is not how we write them
+      part = part * 10 + (c - 0x30);
+      if (++digits > 3 || part > 255) return -1;
+    } else return -1;
+  }
+  if (digits === 0 || dots !== 3) return -1;
+  return value * 256 + part;
+}
+
 export function addressWords(
   address: string,
 ): { version: 4 | 6; words: [number, number, number, number] } | undefined {
+  const v4 = dottedQuadValue(address);
+  if (v4 >= 0) return { version: 4, words: [0, 0, 0, v4] };
   const version = isIP(address);
   if (version === 0) return undefined;
   return { version: version as 4 | 6, words: version === 4 ? ipv4Words(address) : ipv6Words(address) };

@@ -90,18 +90,28 @@ export class RoleInference {
   private readonly pendingVendors = new Map<string, string>();
   /** DHCP replies' offered addresses (yiaddr), by transaction id. */
   private readonly offers = new Map<string, string>();
-  private readonly distinctive: ReadonlySet<string> | undefined;
+  private readonly distinctive: ReadonlySet<number> | undefined;
   readonly dropped: InferenceCaps = { listens: 0, contacts: 0, hosts: 0 };
 
   /** `listenPorts`: the ports `infer` will be given, so that evidence on other ports is not kept. */
   constructor(listenPorts?: ReadonlyMap<string, readonly ListenPort[]>) {
-    if (listenPorts !== undefined) this.distinctive = new Set(rolesByPort(listenPorts).keys());
+    if (listenPorts !== undefined)
+      this.distinctive = new Set(
+        [...rolesByPort(listenPorts).keys()].map((k) => {
+          const [transport, port] = k.split('/');
+          return portKey(transport === 'udp' ? 'udp' : 'tcp', Number(port));
+        }),
+      );
   }
 
   add(rec: FlowRecord): void {
     if (rec.proto !== 'tcp' && rec.proto !== 'udp') return;
-    const key = `${rec.proto}/${rec.resp_p}`;
-    if (this.distinctive === undefined || this.distinctive.has(key)) {
+    // Strings are built only for evidence that is kept: on a scan from a million sources, most
+    // flows come from hosts beyond MAX_HOSTS on ports no role is inferred from, and building
+    // their keys was 2.1 s of 8.9 s (docs/decisions.md, "analyze CPU per flow").
+    let key: string | undefined;
+    if (this.distinctive === undefined || this.distinctive.has(portKey(rec.proto, rec.resp_p))) {
+      key = `${rec.proto}/${rec.resp_p}`;
       const lk = `${rec.resp_h} ${key}`;
       let e = this.listens.get(lk);
       if (e === undefined && this.listens.size < MAX_LISTENS) {
@@ -114,12 +124,14 @@ export class RoleInference {
       else if (answered) e.answered++;
       else e.attempted++;
     }
-    const c = `${rec.orig_h} ${key}@${rec.resp_h}`;
-    const n = this.contacts.get(c);
-    if (n !== undefined) this.contacts.set(c, n + 1);
+    // A host's contacts are kept with its count in contactsPerHost, so a host not counted there
+    // has none: beyond MAX_HOSTS hosts, its flow is dropped without looking its contact up.
+    const per = this.contactsPerHost.get(rec.orig_h);
+    if (per === undefined && this.contactsPerHost.size >= MAX_HOSTS) this.dropped.hosts++;
     else {
-      const per = this.contactsPerHost.get(rec.orig_h);
-      if (per === undefined && this.contactsPerHost.size >= MAX_HOSTS) this.dropped.hosts++;
+      const c = `${rec.orig_h} ${key ?? `${rec.proto}/${rec.resp_p}`}@${rec.resp_h}`;
+      const n = this.contacts.get(c);
+      if (n !== undefined) this.contacts.set(c, n + 1);
       else if (this.contacts.size >= MAX_CONTACTS) this.dropped.contacts++;
       else if ((per ?? 0) < MAX_CONTACTS_PER_HOST) {
         this.contacts.set(c, 1);
@@ -289,6 +301,11 @@ export class RoleInference {
       inferred: evidence,
     };
   }
+}
+
+/** A transport and port as one number (the distinctive-port test, without a string per flow). */
+function portKey(transport: 'tcp' | 'udp', port: number): number {
+  return transport === 'udp' ? port + 0x10000 : port;
 }
 
 /** Which server roles listen on each distinctive port ("tcp/5061" → roles). */

@@ -7,7 +7,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { addressWords, parsePrefix, prefixContains, type Prefix } from './address.js';
+import { addressWords, dottedQuadValue, parsePrefix, prefixContains, type Prefix } from './address.js';
 
 /** yaml is loaded on first use (a YAML topology file): importing it costs ~40 ms at every startup. */
 function parseYaml(text: string): unknown {
@@ -129,64 +129,88 @@ export function mergeTopologies(a: Topology, b: Topology): Topology {
   return { source, entries: [...a.entries, ...b.entries], inferred: [...a.inferred, ...b.inferred] };
 }
 
-/** Addresses whose roles RoleResolver remembers. */
+/** IPv6 addresses whose roles RoleResolver remembers (IPv4 lookups are cheaper than the cache). */
 const RESOLVER_CACHE = 16_384;
 
+const NO_ROLES: readonly string[] = Object.freeze([]);
+
 /**
- * Resolves addresses to roles, caching per address string (flows repeat the same hosts).
- * Returns the roles of the most specific matching prefix (several when a host carries several).
+ * Resolves addresses to roles. Returns the roles of the most specific matching prefix (several
+ * when a host carries several). Called twice for every judged flow: an IPv4 address is parsed in
+ * place and looked up by its value (no strings, no cache: a scan from a million sources misses any
+ * cache); IPv6 lookups are cached per address string, the cache bounded.
  */
 export class RoleResolver {
   private readonly cache = new Map<string, readonly string[]>();
   /**
-   * Single-address entries by address (most of an inferred topology: one per host), so that a
-   * lookup scans only the shorter prefixes; their roles in topology order, without repeats.
+   * Single-address entries (most of an inferred topology: one per host), IPv4 by value, IPv6 by
+   * key, so that a lookup scans only the shorter prefixes; their roles in topology order, without
+   * repeats.
    */
-  private readonly hosts = new Map<string, string[]>();
-  private readonly networks: RoleEntry[] = [];
+  private readonly hosts4 = new Map<number, string[]>();
+  private readonly hosts6 = new Map<string, string[]>();
+  private readonly networks4: RoleEntry[] = [];
+  private readonly networks6: RoleEntry[] = [];
 
   constructor(readonly topology: Topology) {
     for (const e of topology.entries) {
-      if (e.prefix.bits !== (e.prefix.version === 4 ? 32 : 128)) {
-        this.networks.push(e);
+      const v4 = e.prefix.version === 4;
+      if (e.prefix.bits !== (v4 ? 32 : 128)) {
+        (v4 ? this.networks4 : this.networks6).push(e);
         continue;
       }
-      const key = hostKey(e.prefix.version, e.prefix.words);
-      const roles = this.hosts.get(key);
-      if (roles === undefined) this.hosts.set(key, [e.role]);
-      else if (!roles.includes(e.role)) roles.push(e.role);
+      const roles = v4 ? this.hosts4.get(e.prefix.words[3]) : this.hosts6.get(hostKey(e.prefix.words));
+      if (roles !== undefined) {
+        if (!roles.includes(e.role)) roles.push(e.role);
+      } else if (v4) this.hosts4.set(e.prefix.words[3], [e.role]);
+      else this.hosts6.set(hostKey(e.prefix.words), [e.role]);
     }
   }
 
   /** The roles of the most specific entries that contain `address` (none: an empty list). */
   rolesOf(address: string): readonly string[] {
+    const v4 = dottedQuadValue(address);
+    if (v4 >= 0) return this.hosts4.get(v4) ?? this.networkRoles(this.networks4, v4WordsOf(v4));
     const hit = this.cache.get(address);
     if (hit !== undefined) return hit;
     const a = addressWords(address);
-    let best = -1;
-    let roles: string[] = [];
-    if (a !== undefined) {
-      const host = this.hosts.get(hostKey(a.version, a.words));
-      if (host !== undefined) roles = host;
-      else
-        for (const e of this.networks) {
-          if (!prefixContains(e.prefix, a.version, a.words)) continue;
-          if (e.prefix.bits > best) {
-            best = e.prefix.bits;
-            roles = [e.role];
-          } else if (e.prefix.bits === best && !roles.includes(e.role)) {
-            roles.push(e.role);
-          }
-        }
-    }
+    let roles = NO_ROLES;
+    if (a !== undefined)
+      roles =
+        (a.version === 4 ? this.hosts4.get(a.words[3]) : this.hosts6.get(hostKey(a.words))) ??
+        this.networkRoles(a.version === 4 ? this.networks4 : this.networks6, a.words);
     // Bounded: a scan from a million sources must not keep a million entries (78 MB on the 1M-SYN
     // scan, docs/decisions.md "analyze memory"); starting over costs only lookups.
     if (this.cache.size >= RESOLVER_CACHE) this.cache.clear();
     this.cache.set(address, roles);
     return roles;
   }
+
+  /** The roles of the longest prefixes among `networks` (of one IP version) that hold `words`. */
+  private networkRoles(networks: readonly RoleEntry[], words: readonly number[]): readonly string[] {
+    let best = -1;
+    let roles = NO_ROLES;
+    for (const e of networks) {
+      if (!prefixContains(e.prefix, e.prefix.version, words)) continue;
+      if (e.prefix.bits > best) {
+        best = e.prefix.bits;
+        roles = [e.role];
+      } else if (e.prefix.bits === best && !roles.includes(e.role)) {
+        roles = [...roles, e.role];
+      }
+    }
+    return roles;
+  }
 }
 
-function hostKey(version: number, words: readonly number[]): string {
-  return `${version}:${words[0]}:${words[1]}:${words[2]}:${words[3]}`;
+/** Scratch words of an IPv4 lookup (prefixContains reads word 3 only for IPv4). */
+const V4_WORDS: [number, number, number, number] = [0, 0, 0, 0];
+
+function v4WordsOf(value: number): readonly number[] {
+  V4_WORDS[3] = value;
+  return V4_WORDS;
+}
+
+function hostKey(words: readonly number[]): string {
+  return `${words[0]}:${words[1]}:${words[2]}:${words[3]}`;
 }

@@ -19,7 +19,7 @@ import { RoleResolver, emptyTopology, mergeTopologies, type Topology } from '../
 import type { Analysis, AnalysisSummary } from './analysis.js';
 import type { LoadedCatalog } from './catalog-access.js';
 import { HostTtls } from './answered-by.js';
-import { judgeFlow } from './judge.js';
+import { judgeRecord } from './judge.js';
 import { RoleAggregator, type ListLimits } from './roles.js';
 import { ScanDetector, scanNote } from './scan.js';
 import { isProblem, type JudgedFlow, type Verdict } from './types.js';
@@ -193,7 +193,8 @@ export async function analyzeCaptures(
       if (inputs.length > 1) overlap.add(rec);
       // Streaming with a given topology judges each flow as it ends (bounded memory, no
       // cross-flow links); otherwise the records are kept for the cross-flow steps.
-      if (streaming) take(judgeFlow(rec, { catalog: loaded.access, roles: resolver, captureEnd: now, ttls }));
+      if (streaming)
+        take(judgeRecord(rec, { catalog: loaded.access, roles: resolver, captureEnd: now, ttls }));
       else if (records.length < maxRecords) records.push(rec);
       else {
         if (overflowResolver === undefined) {
@@ -201,7 +202,12 @@ export async function analyzeCaptures(
           overflowResolver = new RoleResolver(frozen);
         }
         overflowed++;
-        const j = judgeFlow(rec, { catalog: loaded.access, roles: overflowResolver, captureEnd: now, ttls });
+        const j = judgeRecord(rec, {
+          catalog: loaded.access,
+          roles: overflowResolver,
+          captureEnd: now,
+          ttls,
+        });
         take(j, false);
         if (isProblem(j.verdict)) {
           lateProblemCount++;
@@ -223,7 +229,7 @@ export async function analyzeCaptures(
   const calls = crossFlow<Call[]>(faults, 'calls', () => buildCalls(records), []);
   const finalResolver = inferring ? new RoleResolver(topology) : resolver;
   for (const rec of records)
-    take(judgeFlow(rec, { catalog: loaded.access, roles: finalResolver, captureEnd: lastTs, ttls }));
+    take(judgeRecord(rec, { catalog: loaded.access, roles: finalResolver, captureEnd: lastTs, ttls }));
   records.length = 0;
   for (const e of topology.entries) aggregator.declareRole(e.role);
 

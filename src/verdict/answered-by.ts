@@ -26,7 +26,8 @@ export class HostTtls {
   }
 
   private note(host: string, ttl: number | undefined): void {
-    if (ttl === undefined || this.ttls.has(host) || this.ttls.size >= MAX_HOSTS) return;
+    // The size test first: once full, a scan's millions of new hosts cost no lookup.
+    if (ttl === undefined || this.ttls.size >= MAX_HOSTS || this.ttls.has(host)) return;
     this.ttls.set(host, ttl);
   }
 

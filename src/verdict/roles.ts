@@ -181,6 +181,21 @@ export function entryMatches(flow: JudgedFlow, role: string): CatalogMatch[] {
   return inbound.length > 0 ? inbound : mine;
 }
 
+/** The distinct roles of a catalog match list, once per (shared) list. */
+const rolesOfMatches = new WeakMap<readonly CatalogMatch[], string[]>();
+function catalogRoles(matches: readonly CatalogMatch[]): string[] {
+  let roles = rolesOfMatches.get(matches);
+  if (roles === undefined) rolesOfMatches.set(matches, (roles = [...new Set(matches.map((m) => m.role))]));
+  return roles;
+}
+
+/** A flow's catalog rows for one role table, their ids, and the table row they count on. */
+interface RowKey {
+  matches: CatalogMatch[];
+  ids: string[];
+  key: string;
+}
+
 /** The role tables a judged flow counts in: the roles of its catalog rows, or the role nobody expected it for. */
 export function flowRoleTables(flow: JudgedFlow): string[] {
   if (flow.verdict === 'outside') return [];
@@ -225,16 +240,35 @@ export class RoleAggregator {
       this.addUnexpected(flow);
       return;
     }
-    for (const role of new Set(flow.catalog.map((m) => m.role))) this.addToRow(flow, role);
+    for (const role of catalogRoles(flow.catalog)) this.addToRow(flow, role);
+  }
+
+  /**
+   * The row key of a flow's matches for a role, per matches array: judged flows share their
+   * `catalog` array with every flow of the same roles, port and payload (judge.ts), so the
+   * filtering, sorting and joining is done once per array rather than once per flow.
+   */
+  private readonly rowKeys = new WeakMap<readonly CatalogMatch[], Map<string, RowKey>>();
+
+  private rowKey(flow: JudgedFlow, role: string, transport: 'tcp' | 'udp'): RowKey {
+    let perArray = this.rowKeys.get(flow.catalog);
+    if (perArray === undefined) this.rowKeys.set(flow.catalog, (perArray = new Map()));
+    const k = `${role}|${transport}`;
+    let found = perArray.get(k);
+    if (found === undefined) {
+      const matches = entryMatches(flow, role);
+      const ids = [...new Set(matches.map((m) => m.id))].sort();
+      found = { matches, ids, key: `${ids.join(' | ')}|${transport}` };
+      perArray.set(k, found);
+    }
+    return found;
   }
 
   private addToRow(flow: JudgedFlow, role: string): void {
-    const matches = entryMatches(flow, role);
     const acc = this.role(role);
     acc.flows++;
     const transport = flow.proto === 'udp' ? 'udp' : 'tcp';
-    const ids = [...new Set(matches.map((m) => m.id))].sort();
-    const key = `${ids.join(' | ')}|${transport}`;
+    const { matches, ids, key } = this.rowKey(flow, role, transport);
     let row = acc.rows.get(key);
     if (!row) {
       const services = [...new Set(matches.map((m) => m.service))];
