@@ -9,4 +9,15 @@ export interface GenerateResult {
   counts: Record<string, number>;
 }
 
-export function generate(options: { packets: number; seed?: number; out: string }): GenerateResult;
+/** The traffic mixes: `media` (80% SRTP) and `tcp` (short TCP/TLS sessions, scans, registrations). */
+export const PROFILES: readonly ('media' | 'tcp')[];
+
+/** The deterministic PRNG the generator draws from: 32-bit unsigned integers. */
+export function sfc32(seed: number): () => number;
+
+export function generate(options: {
+  packets: number;
+  seed?: number;
+  out: string;
+  profile?: 'media' | 'tcp';
+}): GenerateResult;

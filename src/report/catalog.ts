@@ -3,8 +3,7 @@
  * legend), JSON (one document) and CSV (RFC 4180 quoting). Catalog text may come from a user's
  * file, so the table escapes control characters like any other rendered text.
  */
-import { createRequire } from 'node:module';
-import type CliTable3 from 'cli-table3';
+import { cliTable3, PLAIN } from './draw-table.js';
 import { escapeTerminal } from './escape.js';
 import { toJson } from './json.js';
 import type {
@@ -19,11 +18,6 @@ import type {
 } from '../catalog/index.js';
 import { mediaScope, type CatalogRow } from '../catalog/index.js';
 import type { FirewallPlan } from './firewall.js';
-
-/** cli-table3 is loaded when a table is drawn, not imported: that costs ~30 ms at every startup. */
-function tableClass(): typeof CliTable3 {
-  return createRequire(import.meta.url)('cli-table3') as typeof CliTable3;
-}
 
 /**
  * What the rows were selected for, as the output reports it: one role, the traffic from one role
@@ -223,11 +217,6 @@ export function renderCatalogCsv(view: CatalogView, plan: FirewallPlan): string 
   return lines.join('\n') + '\n';
 }
 
-const PLAIN = {
-  chars: { mid: '', 'left-mid': '', 'mid-mid': '', 'right-mid': '' },
-  style: { head: [], border: [] },
-};
-
 function heading(view: CatalogView): string {
   const { catalog, query, rows } = view;
   const n = `${rows.length} row${rows.length === 1 ? '' : 's'}`;
@@ -293,7 +282,7 @@ export function renderCatalogTable(view: CatalogView, width = 140): string {
   ];
   const widths = columns.map((c) => fit(c, 24));
   const rest = Math.max(32, width - widths.reduce((a, b) => a + b, 0) - (widths.length + 2));
-  const t = new (tableClass())({
+  const t = new (cliTable3())({
     head: [...columns.map((c) => c[0]), view.brief === true ? 'Service [row]' : 'Service: notes'],
     colWidths: [...widths, rest],
     wordWrap: true,

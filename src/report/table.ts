@@ -2,10 +2,9 @@
  * The default report: readable in a terminal, grouped by role, problems first. Every line fits the
  * width it is given (COLUMNS, the terminal's, or 80 when the output is a file or a pipe): long
  * text wraps with a hanging indent, tables narrow their widest columns and wrap inside cells, and
- * nothing is cut. cli-table3 draws the tables; every text that came from packets is escaped.
+ * nothing is cut. report/draw-table.ts draws the tables (cli-table3's bytes); every text that came
+ * from packets is escaped.
  */
-import { createRequire } from 'node:module';
-import type CliTable3 from 'cli-table3';
 import type { Analysis } from '../verdict/analysis.js';
 import type { PeerCount, RowSummary } from '../verdict/roles.js';
 import {
@@ -17,6 +16,7 @@ import {
   type JudgedFlow,
   type Verdict,
 } from '../verdict/types.js';
+import { drawTable } from './draw-table.js';
 import { clip, escapeTerminal } from './escape.js';
 import {
   endpoint,
@@ -28,11 +28,6 @@ import {
   portLabel,
   wrap,
 } from './format.js';
-
-/** cli-table3 is loaded when a table is drawn, not imported: that costs ~30 ms at every startup. */
-function tableClass(): typeof CliTable3 {
-  return createRequire(import.meta.url)('cli-table3') as typeof CliTable3;
-}
 
 export interface TableOptions {
   /** How many problem flows (and calls) to list. */
@@ -57,11 +52,6 @@ export function terminalWidth(env: NodeJS.ProcessEnv, ttyColumns: number | undef
 
 /** Roles whose outbound failures are shown only in their own section (the server side lists them). */
 const CLIENT_SIDE = new Set(['client', 'phone']);
-
-const PLAIN = {
-  chars: { mid: '', 'left-mid': '', 'mid-mid': '', 'right-mid': '' },
-  style: { head: [], border: [] },
-};
 
 function verdictCounts(v: Partial<Record<Verdict, number>>): string {
   return VERDICTS.filter((k) => (v[k] ?? 0) > 0)
@@ -96,9 +86,10 @@ export function problemRank(v: Verdict): number {
 
 /** Problem flows in the order to read them: by severity, then in time order. */
 export function orderProblemFlows(flows: readonly JudgedFlow[]): JudgedFlow[] {
-  return flows
-    .filter((f) => isProblem(f.verdict))
-    .sort((a, b) => problemRank(a.verdict) - problemRank(b.verdict) || a.ts - b.ts);
+  // Each flow's rank once, not at each of the n log n comparisons (10,000 listed flows of a scan).
+  const ranked: { f: JudgedFlow; rank: number }[] = [];
+  for (const f of flows) if (isProblem(f.verdict)) ranked.push({ f, rank: problemRank(f.verdict) });
+  return ranked.sort((a, b) => a.rank - b.rank || a.f.ts - b.f.ts).map((r) => r.f);
 }
 
 /** Each peer once, with its verdicts: "10.0.0.5 (blocked x2, refused x1)". */
@@ -136,25 +127,48 @@ function fitWidths(natural: number[], words: number[], width: number): number[] 
   return widths;
 }
 
-/** A table that fits `width`: cells are wrapped here (words broken, never cut) and only padded by cli-table3. */
-function fittedTable(head: string[], rows: string[][], width: number): string {
-  const column = (i: number): string[] =>
-    [head[i], ...rows.map((r) => r[i] ?? '')].flatMap((c) => c.split('\n'));
-  const longest = (texts: string[]): number => Math.max(0, ...texts.map((t) => t.length));
-  const natural = head.map((_, i) => longest(column(i)) + 2);
-  const words = head.map((_, i) => longest(column(i).flatMap((l) => l.split(' '))) + 2);
-  const widths = fitWidths(natural, words, width);
+/** Draws a table: rows (the head first) of wrapped cells in columns of the given widths. */
+export type TableDrawer = (rows: readonly (readonly string[])[], widths: readonly number[]) => string;
+
+/**
+ * A table that fits `width`: cells are wrapped here (words broken, never cut) and only padded by
+ * `draw`. One pass over the cells for the natural widths and the longest words: a scan's table
+ * has thousands of rows (and a spread of that many arguments would overflow the stack).
+ */
+function fittedTable(head: string[], rows: string[][], width: number, draw: TableDrawer): string {
+  const natural = head.map(() => 0);
+  const words = head.map(() => 0);
+  for (const r of [head, ...rows])
+    for (let i = 0; i < head.length; i++)
+      for (const line of (r[i] ?? '').split('\n')) {
+        if (line.length > natural[i]) natural[i] = line.length;
+        if (line.length > words[i])
+          for (const word of line.split(' ')) if (word.length > words[i]) words[i] = word.length;
+      }
+  const widths = fitWidths(
+    natural.map((n) => n + 2),
+    words.map((n) => n + 2),
+    width,
+  );
   const cell = (text: string, i: number): string =>
     text
       .split('\n')
       .flatMap((l) => wrap(l, widths[i] - 2))
       .join('\n');
-  const t = new (tableClass())({ head: head.map(cell), colWidths: widths, wordWrap: false, ...PLAIN });
-  for (const r of rows) t.push(r.map(cell));
-  return t.toString();
+  return draw(
+    [head, ...rows].map((r) => r.map(cell)),
+    widths,
+  );
 }
 
-export function renderTable(analysis: Analysis, options: TableOptions = {}): string {
+/**
+ * The report; `draw` is for the tests, which hold the drawing to cli-table3's (report/draw-table.ts).
+ */
+export function renderTable(
+  analysis: Analysis,
+  options: TableOptions = {},
+  draw: TableDrawer = drawTable,
+): string {
   const { summary, roles, flows } = analysis;
   const out: string[] = [];
   const width = Math.max(MIN_WIDTH, options.width ?? DEFAULT_WIDTH);
@@ -262,6 +276,7 @@ export function renderTable(analysis: Analysis, options: TableOptions = {}): str
           u.peers.slice(0, 3).join(', ') + (u.peer_count > 3 ? ` +${formatCount(u.peer_count - 3)}` : ''),
         ]),
         width,
+        draw,
       ),
       '',
     );
@@ -319,6 +334,7 @@ export function renderTable(analysis: Analysis, options: TableOptions = {}): str
             verdictCounts(row.verdicts),
           ]),
           width,
+          draw,
         ),
       );
     } else {
