@@ -11,14 +11,14 @@ import type { LoadedCatalog } from '../verdict/catalog-access.js';
 import { addCatalogOptions, catalogSpec } from './catalog-options.js';
 import { SUMMARY_LIST_LIMITS, captureSummary, mergeSummaries } from '../verdict/merge.js';
 import { renderTable, terminalWidth } from '../report/table.js';
-import { renderHtml } from '../report/html.js';
+import { htmlPieces } from '../report/html.js';
 import { catalogFirewallRules } from '../report/html-firewall.js';
 import { addFlowTableOptions } from './flows.js';
-import { ndjsonWriter, type Output } from './output.js';
+import { ndjsonWriter, writePieces, type Output } from './output.js';
 import { loadCatalogAndTopology, openReportOutputs } from './run-setup.js';
 import { OUT_FILE_HELP, exitStatusHelp, sayLine, startRun, type Run } from './run.js';
 import { OutputError } from '../report/output-file.js';
-import { toJson } from '../report/json.js';
+import { jsonReportPieces, toJson } from '../report/json.js';
 import { plural } from '../report/format.js';
 import { positiveInt, type FlowTableCliOptions } from './options.js';
 import { createProgress } from './progress.js';
@@ -28,7 +28,7 @@ import { overlapNote } from '../flow/overlap.js';
 import { failing, type FailOn } from './fail-on.js';
 import { analyzeEach, defaultJobs } from './each.js';
 import { InputError, expandInputs } from './inputs.js';
-import { mergedFails, renderMerged, type MergedFormat } from './merge.js';
+import { mergedFails, mergedPieces, type MergedFormat } from './merge.js';
 import { collectSelect, flowFilter } from './select.js';
 import { describeWritten, pcapFlow, writeFlowPackets, type PcapFlow } from '../report/write-pcap.js';
 import type { PcapngWriter } from '../report/pcapng-writer.js';
@@ -231,17 +231,19 @@ async function analyzeOnce(
   if (writer) {
     for (const j of analysis.flows) writer.write(j);
     writer.flush();
-  } else
+  } else if (opts.format === 'json') await writePieces(output, jsonReportPieces(analysis));
+  else if (opts.format === 'html')
+    await writePieces(
+      output,
+      htmlPieces(analysis, { firewallRules: catalogFirewallRules(loaded.catalog, given) }),
+    );
+  else
     output.write(
       opts.format === 'summary'
         ? toJson(captureSummary(captures.join(', '), result)) + '\n'
-        : opts.format === 'json'
-          ? toJson(analysis, 2) + '\n'
-          : opts.format === 'html'
-            ? renderHtml(analysis, { firewallRules: catalogFirewallRules(loaded.catalog, given) })
-            : renderTable(analysis, {
-                width: terminalWidth(process.env, process.stdout.isTTY ? process.stdout.columns : undefined),
-              }),
+        : renderTable(analysis, {
+            width: terminalWidth(process.env, process.stdout.isTTY ? process.stdout.columns : undefined),
+          }),
     );
   const complete = run.interrupted === undefined;
   const partial = await output.close(complete);
@@ -332,7 +334,7 @@ async function analyzeEachRun(
     );
   if (interrupted.length > 0) merged.summary.partial = true;
   if (opts.format === 'summary') for (const d of docs) output.write(toJson(d) + '\n');
-  else output.write(renderMerged(merged, opts.format as MergedFormat)); // not ndjson: refused above
+  else await writePieces(output, mergedPieces(merged, opts.format as MergedFormat)); // not ndjson: refused above
   const partial = await output.close(run.interrupted === undefined);
   run.say(
     `lync-port-audit: ${plural(inputs.length, 'capture')}, ${failed.length} failed${interrupted.length > 0 ? `, ${interrupted.length} interrupted` : ''}; ${plural(merged.summary.packets, 'packet')}, ${plural(merged.summary.flows, 'flow')}, ${plural(merged.summary.problems, 'problem')}`,

@@ -15,18 +15,18 @@ import { DEFAULT_MAX_PACKETS } from '../compare/evidence.js';
 import { NatError, parseNat, type NatMapping } from '../compare/nat.js';
 import type { Point } from '../compare/types.js';
 import { renderCompareTable } from '../report/compare-table.js';
-import { renderCompareHtml } from '../report/compare-html.js';
+import { compareHtmlPieces } from '../report/compare-html.js';
 import { catalogFirewallRules } from '../report/html-firewall.js';
 import { terminalWidth } from '../report/table.js';
 import { describeWritten, pcapFlow, writeFlowPackets, type PcapFlow } from '../report/write-pcap.js';
 import type { PcapngWriter } from '../report/pcapng-writer.js';
 import { addCatalogOptions } from './catalog-options.js';
 import { addFlowTableOptions } from './flows.js';
-import { ndjsonWriter, type Output } from './output.js';
+import { ndjsonWriter, writePieces, type Output } from './output.js';
 import { loadCatalogAndTopology, openReportOutputs } from './run-setup.js';
 import { OUT_FILE_HELP, exitStatusHelp, sayLine, startRun, type Run } from './run.js';
 import { OutputError } from '../report/output-file.js';
-import { toJson } from '../report/json.js';
+import { jsonReportPieces } from '../report/json.js';
 import { positiveInt, type FlowTableCliOptions } from './options.js';
 import { createProgress } from './progress.js';
 import { summaryLines } from './summary.js';
@@ -217,15 +217,17 @@ async function compareRun(
       writer.write(f);
     }
     writer.flush();
-  } else
+  } else if (opts.format === 'json') await writePieces(output, jsonReportPieces(comparison));
+  else if (opts.format === 'html')
+    await writePieces(
+      output,
+      compareHtmlPieces(comparison, { firewallRules: catalogFirewallRules(loaded.catalog, given) }),
+    );
+  else
     output.write(
-      opts.format === 'json'
-        ? toJson(comparison, 2) + '\n'
-        : opts.format === 'html'
-          ? renderCompareHtml(comparison, { firewallRules: catalogFirewallRules(loaded.catalog, given) })
-          : renderCompareTable(comparison, {
-              width: terminalWidth(process.env, process.stdout.isTTY ? process.stdout.columns : undefined),
-            }),
+      renderCompareTable(comparison, {
+        width: terminalWidth(process.env, process.stdout.isTTY ? process.stdout.columns : undefined),
+      }),
     );
   const complete = run.interrupted === undefined;
   const partial = await output.close(complete);

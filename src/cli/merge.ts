@@ -6,7 +6,7 @@
  */
 import { closeSync, openSync, readFileSync, readSync } from 'node:fs';
 import { Option, type Command } from 'commander';
-import { renderHtml } from '../report/html.js';
+import { htmlPieces } from '../report/html.js';
 import { renderCaptures } from '../report/captures.js';
 import { renderTable, terminalWidth } from '../report/table.js';
 import {
@@ -20,7 +20,8 @@ import type { Verdict } from '../verdict/types.js';
 import { FAIL_ON_CHOICES, failing, type FailOn } from './fail-on.js';
 import { OUT_FILE_HELP, exitStatusHelp, sayLine, startRun } from './run.js';
 import { OutputError } from '../report/output-file.js';
-import { toJson } from '../report/json.js';
+import { jsonReportPieces } from '../report/json.js';
+import { writePieces } from './output.js';
 import { plural } from '../report/format.js';
 import { pcapMagic } from '../capture/pcap.js';
 import { isPcapngMagic } from '../capture/pcapng.js';
@@ -109,12 +110,12 @@ export function readSummaries(files: readonly string[]): { docs: CaptureSummaryD
   return { docs, errors };
 }
 
-/** The merged report in the chosen format. */
-export function renderMerged(merged: MergedAnalysis, format: MergedFormat): string {
-  if (format === 'json') return toJson(merged, 2) + '\n';
-  if (format === 'html') return renderHtml(merged);
+/** The merged report in the chosen format, in pieces for writePieces (output.ts). */
+export function mergedPieces(merged: MergedAnalysis, format: MergedFormat): Iterable<string> {
+  if (format === 'json') return jsonReportPieces(merged);
+  if (format === 'html') return htmlPieces(merged);
   const width = terminalWidth(process.env, process.stdout.isTTY ? process.stdout.columns : undefined);
-  return renderCaptures(merged, width) + renderTable(merged, { width });
+  return [renderCaptures(merged, width) + renderTable(merged, { width })];
 }
 
 export function mergedFails(merged: MergedAnalysis, failOn: FailOn): boolean {
@@ -184,7 +185,7 @@ async function runMerge(files: string[], opts: MergeOptions): Promise<number> {
     return run.finish(2);
   }
   const merged = mergeSummaries(docs, { name: 'lync-port-audit', version: packageVersion() });
-  output.write(renderMerged(merged, opts.format));
+  await writePieces(output, mergedPieces(merged, opts.format));
   const partial = await output.close(run.interrupted === undefined);
   run.say(
     `lync-port-audit: merged ${plural(docs.length, 'capture summary', 'capture summaries')}: ${plural(merged.summary.packets, 'packet')}, ${plural(merged.summary.flows, 'flow')}, ${plural(merged.summary.problems, 'problem')}`,

@@ -10,7 +10,7 @@
  */
 import { createWriteStream } from 'node:fs';
 import type { Writable } from 'node:stream';
-import { escapeJsonText } from '../report/json.js';
+import { BATCH_CHARS, escapeJsonText } from '../report/json.js';
 import { terminalLine } from '../report/escape.js';
 import {
   commitOutputFile,
@@ -157,8 +157,25 @@ export function openOutput(path: string | undefined, onFailure?: () => void): Ou
   };
 }
 
-/** Records are written in batches of about this many characters (see ndjsonWriter). */
-const BATCH_CHARS = 64 * 1024;
+/**
+ * Writes a report given in pieces (report/json.ts toJsonPieces, report/html.ts htmlPieces): the
+ * small ones joined into batches of about BATCH_CHARS characters, and after each batch the output
+ * is let drain, so that neither the report nor the stream's buffer is ever held whole (a 1M-packet
+ * capture's JSON took 420 MB as one string: docs/decisions.md, "analyze memory"). Stops at once
+ * when the output breaks (its reader went away, or a write failed).
+ */
+export async function writePieces(output: Output, pieces: Iterable<string>): Promise<void> {
+  let batch = '';
+  for (const piece of pieces) {
+    if (output.broken) return;
+    batch += piece;
+    if (batch.length < BATCH_CHARS) continue;
+    output.write(batch);
+    batch = '';
+    await output.ready();
+  }
+  if (batch.length > 0) output.write(batch);
+}
 
 /**
  * Newline-delimited JSON: `JSON.stringify(record)` and "\n" per record, byte for byte what the

@@ -7,7 +7,7 @@
 import type { Comparison } from '../compare/types.js';
 import { escapeHtml as h } from './escape.js';
 import { endpoint, formatTime, plural } from './format.js';
-import { renderHtml, type HtmlOptions } from './html.js';
+import { htmlPieces, type HtmlOptions } from './html.js';
 import { pathProblems } from './compare-table.js';
 
 function compareSection(c: Comparison): string {
@@ -51,11 +51,12 @@ ${table}</section>
 `;
 }
 
+/** The page as one string (the library's API; the CLI writes compareHtmlPieces as its output drains). */
 export function renderCompareHtml(c: Comparison, options: HtmlOptions = {}): string {
-  const page = renderHtml(c, options);
-  // After the headline sentence: the comparison is what this page is about.
-  const at = page.indexOf('</p>', page.indexOf('id="verdict"'));
-  if (at < 0) return page;
-  const cut = at + '</p>'.length;
-  return `${page.slice(0, cut)}\n${compareSection(c)}${page.slice(cut)}`;
+  return [...compareHtmlPieces(c, options)].join('');
+}
+
+/** The page in pieces (html.ts htmlPieces), the comparison right after the headline sentence: it is what this page is about. */
+export function compareHtmlPieces(c: Comparison, options: HtmlOptions = {}): Generator<string> {
+  return htmlPieces(c, options, `\n${compareSection(c)}`);
 }
