@@ -6,8 +6,9 @@
  * the head and every row, fixed column widths, no word wrap), over the samples, a generated
  * capture with a SYN scan of a Front End (hundreds of unexpected ports), and the same analyses
  * with hostile service names (escapes, wide and combining characters, emoji, long words) at
- * widths from 40 to 160. Direct draws of random cells cover the cut of lines longer than their
- * column.
+ * widths from 40 to 160; and the catalog command's tables (cli-table3's own word wrap) of every
+ * built-in catalog, as they are and with hostile text. Direct draws of random cells cover the cut
+ * of lines longer than their column and the word wrap's corners (runs of spaces, empty lines).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
@@ -16,6 +17,8 @@ import { join } from 'node:path';
 import CliTable3 from 'cli-table3';
 import { generate, sfc32 } from '../bench/generate.mjs';
 import { REPO_ROOT } from './helpers/shared.js';
+import { listProducts, loadCatalog } from '../src/catalog/index.js';
+import { renderCatalogTable, type CatalogView } from '../src/report/catalog.js';
 import { drawTable } from '../src/report/draw-table.js';
 import { escapeTerminal } from '../src/report/escape.js';
 import { renderTable } from '../src/report/table.js';
@@ -25,11 +28,15 @@ import type { Analysis } from '../src/verdict/analysis.js';
 import { loadCatalogForAnalysis } from '../src/verdict/catalog-access.js';
 
 /** The report's tables as cli-table3 drew them before report/draw-table.ts. */
-function cliTable3(rows: readonly (readonly string[])[], widths: readonly number[]): string {
+function cliTable3(
+  rows: readonly (readonly string[])[],
+  widths: readonly number[],
+  wordWrap = false,
+): string {
   const t = new CliTable3({
     head: [...rows[0]],
     colWidths: [...widths],
-    wordWrap: false,
+    wordWrap,
     chars: { mid: '', 'left-mid': '', 'mid-mid': '', 'right-mid': '' },
     style: { head: [], border: [] },
   });
@@ -129,6 +136,33 @@ describe('the report tables are cli-table3 bytes', () => {
   });
 });
 
+describe('the catalog tables (cli-table3 wordWrap) are cli-table3 bytes', () => {
+  // cli-table3 takes ~1 s a catalog table, so: each catalog as the command prints it to a pipe
+  // (140 columns), and two of them narrow, brief and with hostile text.
+  const same = (view: CatalogView, width: number): void =>
+    expect(renderCatalogTable(view, width), `${view.catalog.product} ${width}`).toBe(
+      renderCatalogTable(view, width, cliTable3),
+    );
+
+  it.each(listProducts())('%s at 140 columns', (product) => {
+    const catalog = loadCatalog(product);
+    same({ catalog, query: {}, rows: catalog.rows }, 140);
+  });
+
+  it.each(['lync2010', 'teams'])('%s narrow, brief, and with hostile service names and notes', (product) => {
+    const catalog = loadCatalog(product);
+    const hostile = catalog.rows.map((r, i) => ({
+      ...r,
+      service: HOSTILE[i % HOSTILE.length],
+      notes: `${HOSTILE[(i + 3) % HOSTILE.length]}  two  spaces ${'y'.repeat(i % 90)} end `,
+    }));
+    same({ catalog, query: {}, rows: catalog.rows }, 60);
+    same({ catalog, query: {}, rows: catalog.rows, brief: true }, 100);
+    same({ catalog, query: {}, rows: hostile }, 80);
+    same({ catalog, query: {}, rows: hostile, brief: true }, 40);
+  });
+});
+
 describe('drawTable against cli-table3, random cells', () => {
   const rand32 = sfc32(7);
   const below = (n: number): number => rand32() % n;
@@ -153,10 +187,11 @@ describe('drawTable against cli-table3, random cells', () => {
     return s;
   };
 
-  it('gives the same text for 2,000 random tables, ASCII and not, lines that fit and lines cut', () => {
-    for (let t = 0; t < 2000; t++) {
+  it('gives the same text for 4,000 random tables, ASCII and not, lines that fit and lines cut, wrapped or not', () => {
+    for (let t = 0; t < 4000; t++) {
       const columns = 1 + below(6);
-      const widths = Array.from({ length: columns }, () => 3 + below(14));
+      const widths = Array.from({ length: columns }, () => 1 + below(16));
+      const wordWrap = t % 4 >= 2;
       // Half the tables are ASCII only (drawn by draw-table itself), half mix in other text.
       const ascii = t % 2 === 0;
       const rows = Array.from({ length: 1 + below(8) }, () =>
@@ -164,7 +199,9 @@ describe('drawTable against cli-table3, random cells', () => {
           ascii ? randomCell().replace(/[^\x20-\x7e\n]/g, 'z') : randomCell(),
         ),
       );
-      expect(drawTable(rows, widths), JSON.stringify({ rows, widths })).toBe(cliTable3(rows, widths));
+      expect(drawTable(rows, widths, wordWrap), JSON.stringify({ rows, widths, wordWrap })).toBe(
+        cliTable3(rows, widths, wordWrap),
+      );
     }
   });
 });

@@ -16,7 +16,7 @@ import {
   type JudgedFlow,
   type Verdict,
 } from '../verdict/types.js';
-import { drawTable } from './draw-table.js';
+import { drawTable, type TableDrawer } from './draw-table.js';
 import { clip, escapeTerminal } from './escape.js';
 import {
   endpoint,
@@ -126,9 +126,6 @@ function fitWidths(natural: number[], words: number[], width: number): number[] 
   }
   return widths;
 }
-
-/** Draws a table: rows (the head first) of wrapped cells in columns of the given widths. */
-export type TableDrawer = (rows: readonly (readonly string[])[], widths: readonly number[]) => string;
 
 /**
  * A table that fits `width`: cells are wrapped here (words broken, never cut) and only padded by
